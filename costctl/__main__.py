@@ -1,0 +1,5 @@
+"""`python -m costctl` entry point."""
+
+from costctl.cli import main
+
+main()

@@ -1,0 +1,213 @@
+"""The command line: parse options, call one api function, render, exit with a code.
+
+Exit codes: 0 ran cleanly; 1 ran and found something at or above the failure threshold;
+2 could not produce a trustworthy result (bad arguments or input, internal error).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from costctl import __version__
+
+app = typer.Typer(
+    name="costctl",
+    help="Cost auditor for LiteLLM gateways: the real per-token price of every deployment.\n\n"
+    "Example: costctl show config.yaml",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+catalog_app = typer.Typer(
+    help="Inspect the default price catalog.\n\nExample: costctl catalog lookup gpt-4o",
+    no_args_is_help=True,
+)
+app.add_typer(catalog_app, name="catalog")
+
+_state = {"debug": False}
+
+
+class ShowFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Unit(str, enum.Enum):
+    token = "token"
+    k = "1k"
+    m = "1m"
+
+
+CATALOG_HELP = "Default prices: 'bundled' (snapshot shipped with costctl), 'litellm' (the installed litellm package's map) or a path to a LiteLLM-format JSON file."
+
+
+def _version(value: bool) -> None:
+    if value:
+        from costctl.catalog.store import bundled_provenance
+
+        prov = bundled_provenance()
+        typer.echo(f"costctl {__version__} (bundled catalog: litellm {prov['litellm_version']}, "
+                   f"{prov['entries']} entries, taken {prov['taken']})")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print costctl's version and the bundled catalog's version."),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on internal errors."),
+) -> None:
+    _state["debug"] = debug
+
+
+def _emit(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from costctl.errors import CostctlError
+
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CostctlError(f"cannot write output: {exc.strerror}", str(output)) from None
+
+
+def _color(output: Optional[Path]) -> bool:
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
+@app.command()
+def show(
+    config: Path = typer.Argument(..., help="LiteLLM proxy config (config.yaml).", show_default=False),
+    catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
+    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
+    unit: Unit = typer.Option(Unit.m, "--unit", help="Price unit for table, csv and markdown (JSON is always per token)."),
+    all_fields: bool = typer.Option(False, "--all-fields", help="Every priced field, not only input/output/cache read/cache write."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+    include_root: Optional[Path] = typer.Option(None, "--include-root", help="Folder that include: files may come from (default: the config's folder)."),
+) -> None:
+    """Effective per-token price of every deployment, and where each price comes from.
+
+    For each deployment: input, output, cached-read and cache-write prices, each marked
+    custom (litellm_params / model_info, with its line), default (LiteLLM's catalog, with the key
+    that matched), fallback (e.g. cached tokens billed at the input price) or none (billed $0).
+
+    Example: costctl show config.yaml --format json > prices.json
+    """
+    from costctl import api
+    from costctl.report import RenderOptions, formatter
+
+    result = api.show(config, catalog=catalog, include_root=include_root)
+    opts = RenderOptions(unit=unit.value, all_fields=all_fields, color=_color(output))
+    _emit(formatter(fmt.value).show(result, opts), output)
+
+
+@catalog_app.command("info")
+def catalog_info(
+    catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Provenance of the price catalog: LiteLLM version, sha256, entries, providers.
+
+    Example: costctl catalog info --catalog litellm
+    """
+    import json
+
+    from costctl import api
+    from costctl.catalog.store import bundled_provenance
+
+    cat = api.catalog_info(catalog)
+    info = {**cat.stamp(), "taken": cat.taken or (bundled_provenance().get("taken") if cat.source == "bundled" else None),
+            "aliases": len(cat.aliases), "providers": cat.providers}
+    if as_json:
+        typer.echo(json.dumps({"schema_version": 1, "command": "catalog info", "catalog": cat.stamp(), **info}, indent=2))
+        return
+    typer.echo(cat.stamp_line())
+    typer.echo(f"taken: {info['taken'] or 'unknown'}   aliases: {info['aliases']}   providers: {len(cat.providers)}")
+    for name, count in cat.providers.items():
+        typer.echo(f"  {name:<32} {count:>5}")
+
+
+@catalog_app.command("lookup")
+def catalog_lookup(
+    model: str = typer.Argument(..., help="Model as written in litellm_params.model, e.g. azure/gpt-4o."),
+    provider: Optional[str] = typer.Option(None, "--provider", help="custom_llm_provider, when the model has no prefix."),
+    catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Which catalog key LiteLLM prices MODEL with, and its prices (or the closest keys).
+
+    Exits 1 when no key matches. Example: costctl catalog lookup bedrock/anthropic.claude-3-haiku-20240307-v1:0
+    """
+    import json
+
+    from costctl import api
+    from costctl.report.common import number
+    from costctl.pricing import is_price_field
+
+    res = api.catalog_lookup(model, provider, catalog)
+    r = res.resolution
+    prices = {k: v for k, v in (r.entry or {}).items() if is_price_field(k)}
+    if as_json:
+        from costctl.report.common import plain_structure
+
+        typer.echo(json.dumps({
+            "schema_version": 1, "command": "catalog lookup", "catalog": res.catalog.stamp(),
+            "model": model, "provider": r.provider, "key": r.key, "alias_of": res.alias_of,
+            "tried": list(r.tried), "prices": plain_structure(prices), "suggestions": res.suggestions,
+        }, indent=2))
+    elif r.key is None:
+        typer.echo(f"{model}: not in the catalog (provider {r.provider or 'unknown'}); LiteLLM bills it $0 "
+                   "unless the deployment sets custom prices")
+        typer.echo("tried: " + ", ".join(r.tried))
+        if res.suggestions:
+            typer.echo("closest keys: " + ", ".join(res.suggestions))
+    else:
+        alias = f" (alias of {res.alias_of})" if res.alias_of else ""
+        typer.echo(f"{model} -> {r.key}{alias}  provider {r.entry.get('litellm_provider') if r.entry else ''}")
+        for key, value in sorted(prices.items()):
+            typer.echo(f"  {key:<48} {number(value) if not isinstance(value, (list, dict)) else json.dumps(value, default=str)}")
+    if r.key is None:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry: one error boundary mapping every failure to exit code 2.
+
+    typer/click handle usage errors themselves (exit 2) and `typer.Exit`; anything else raised
+    by a command ends here as one `costctl: error: …` line on stderr.
+    """
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("costctl: interrupted\n")
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the one boundary
+        from costctl.config.secrets import redact
+        from costctl.errors import CostctlError
+
+        if _state["debug"]:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, CostctlError):
+            sys.stderr.write(f"costctl: error: {redact(str(exc))}\n")
+        else:
+            sys.stderr.write(f"costctl: internal error: {type(exc).__name__}: {redact(str(exc))} "
+                             "(run with --debug for a traceback)\n")
+        sys.exit(2)

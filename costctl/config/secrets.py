@@ -1,0 +1,56 @@
+"""What counts as a secret, and scrubbing anything secret-looking out of text before it is shown.
+
+costctl never prints a config value unless a formatter asks for it by name (model names, prices,
+ids); those strings still pass through `redact()`, because a key pasted into the wrong field is
+exactly the kind of mistake a config audit meets.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|secret|token|password|passwd|credential|private[_-]?key|auth|"
+    r"access[_-]?key|session[_-]?key|signature|dsn|database_url|connection_string)",
+    re.IGNORECASE,
+)
+
+_SECRET_VALUE = re.compile(
+    r"""
+    (?P<url>(?<=://)[^/\s:@]+:[^/\s@]+(?=@))           # user:password@ in a DSN or URL
+    | \b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}                  # OpenAI / Anthropic / Stripe style keys
+    | \bAKIA[0-9A-Z]{12,}                                # AWS access key ids
+    | \bAIza[0-9A-Za-z_\-]{20,}                          # Google API keys
+    | \bgh[pousr]_[A-Za-z0-9]{20,}                       # GitHub tokens
+    | \bxox[baprs]-[A-Za-z0-9\-]{10,}                    # Slack tokens
+    | \beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]+)?   # JWTs
+    | -----BEGIN[ A-Z]*PRIVATE[ ]KEY-----
+    | \b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{32,}\b   # long opaque tokens, Azure keys
+    """,
+    re.VERBOSE,
+)
+
+REDACTED = "***"
+
+
+def is_secret_key(name: object) -> bool:
+    """True for config keys whose values are credentials (`api_key`, `aws_secret_access_key`, …)."""
+    return isinstance(name, str) and bool(_SECRET_KEY.search(name))
+
+
+def redact(text: str) -> str:
+    """`text` with every secret-looking substring replaced by `***`.
+
+    Hex digests of 64 characters (deployment ids, which LiteLLM derives by SHA-256) are kept:
+    they are hashes, and spend logs join on them.
+    """
+    if not text:
+        return text
+
+    def _sub(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if re.fullmatch(r"[0-9a-f]{64}", found):
+            return found
+        return REDACTED
+
+    return _SECRET_VALUE.sub(_sub, text)

@@ -1,0 +1,239 @@
+"""Reading one YAML file into Decimal-exact values that remember where every key and value sits.
+
+PyYAML's own constructor turns `2.5e-06` into a float and `1e-6` into a string and forgets lines;
+this module composes the node graph (with libyaml when present) and builds the values itself:
+
+- mappings become `YamlMap` (a dict) and sequences `YamlList` (a list), each with 1-based
+  line/column of itself, of every key and of every value;
+- YAML ints and floats become exact `Decimal` from their source text (never via float);
+- strings stay `str` (so `1e-6` stays the string PyYAML sees; pricing reads it as a number and
+  remembers it was a string);
+- a key repeated inside one mapping is recorded in `YamlMap.duplicates` (the last value wins, as
+  in PyYAML and so in LiteLLM);
+- merge keys (`<<: *anchor`) are applied as PyYAML applies them.
+
+`native(node)` gives the value exactly as PyYAML's SafeLoader would (floats, `1e-6` strings):
+LiteLLM hashes that form into deployment ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from costctl.errors import CostctlError
+
+try:  # libyaml is several times faster; the pure-Python loader gives the same nodes.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# Values built from one file (aliases count each time they are expanded): far above any real
+# config, far below what would exhaust memory. Stops "billion laughs" alias bombs quickly.
+MAX_VALUES = 1_000_000
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_MERGE = "tag:yaml.org,2002:merge"
+
+Pos = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A key written again in one mapping (line/column of the repeat; its value is the one kept)."""
+
+    key: str
+    line: int
+    column: int
+    first_line: int
+
+
+class YamlMap(dict):  # type: ignore[type-arg]
+    """A YAML mapping with the position of itself, its keys and its values."""
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[Any, Pos] = {}
+        self.value_pos: dict[Any, Pos] = {}
+        self.duplicates: list[Duplicate] = []
+        self.node: yaml.MappingNode | None = None
+
+    def line_of(self, key: Any) -> int:
+        return self.key_pos.get(key, self.pos)[0]
+
+
+class YamlList(list):  # type: ignore[type-arg]
+    """A YAML sequence with the position of itself and of every item."""
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.item_pos: list[Pos] = []
+
+
+@dataclass
+class YamlDocument:
+    path: Path
+    root: Any
+    root_node: yaml.Node | None
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+_CLEAN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.count = 0
+        self._native = _Loader("")
+
+    def build(self, node: yaml.Node) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            line, col = _pos(node)
+            raise CostctlError(
+                f"more than {MAX_VALUES:,} YAML values (an alias bomb?); refusing to expand",
+                self.file, line, col,
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            seq = YamlList(_pos(node))
+            for item in node.value:
+                seq.item_pos.append(_pos(item))
+                seq.append(self.build(item))
+            return seq
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node)
+        raise CostctlError("unsupported YAML node", self.file, *_pos(node))  # pragma: no cover
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _INT:
+            return Decimal(int(self._native.construct_yaml_int(node)))
+        if node.tag == _FLOAT:
+            text = node.value.replace("_", "")
+            if _CLEAN_NUMBER.match(text):
+                return Decimal(text)
+            value = self._native.construct_yaml_float(node)  # .inf, .nan, 1:30.5
+            try:
+                return Decimal(repr(value))
+            except InvalidOperation:  # pragma: no cover
+                return Decimal(str(value))
+        try:
+            value = self._native.construct_object(node)
+        except yaml.YAMLError as exc:
+            raise CostctlError(f"invalid YAML value: {exc.problem or exc}", self.file, *_pos(node)) from None
+        if isinstance(value, (str, bool)) or value is None:
+            return value
+        return node.value  # timestamps, binary: keep the text
+
+    def mapping(self, node: yaml.MappingNode) -> YamlMap:
+        out = YamlMap(_pos(node))
+        out.node = node
+        pairs = self._flatten(node)
+        for key_node, value_node in pairs:
+            key = self.build(key_node)
+            if isinstance(key, (YamlMap, YamlList)):
+                raise CostctlError("a mapping key must be a scalar", self.file, *_pos(key_node))
+            if isinstance(key, Decimal):
+                key = str(key_node.value)
+            value = self.build(value_node)
+            if key in out:
+                kept = out.key_pos[key]
+                # PyYAML (and so LiteLLM) keeps the first key's position and the last value.
+                out.duplicates.append(Duplicate(str(key), *_pos(key_node), kept[0]))
+                out[key] = value
+                out.value_pos[key] = _pos(value_node)
+                continue
+            out[key] = value
+            out.key_pos[key] = _pos(key_node)
+            out.value_pos[key] = _pos(value_node)
+        return out
+
+    def _flatten(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Apply `<<` merge keys: merged pairs come first, so explicit keys override them."""
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        own: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise CostctlError(
+                            "a merge key (<<) must refer to a mapping", self.file, *_pos(source)
+                        )
+                    merged.extend(self._flatten(source))
+            else:
+                own.append((key_node, value_node))
+        if not merged:
+            return own
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        seen: set[str] = set()
+        inherited = []
+        for key_node, value_node in merged:
+            if key_node.value in own_keys or key_node.value in seen:
+                continue
+            seen.add(key_node.value)
+            inherited.append((key_node, value_node))
+        return inherited + own
+
+    def native(self, node: yaml.Node) -> Any:
+        return self._native.construct_object(node, deep=True)
+
+
+def read_text(path: Path, shown: str) -> str:
+    """The file's text, or a CostctlError naming what is wrong with it."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CostctlError("file not found", shown) from None
+    except OSError as exc:
+        raise CostctlError(f"cannot read file: {exc.strerror}", shown) from None
+    if path.is_dir():
+        raise CostctlError("is a directory, expected a YAML file", shown)
+    if size > MAX_FILE_BYTES:
+        raise CostctlError(f"file is {size:,} bytes; configs over {MAX_FILE_BYTES:,} bytes are refused", shown)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CostctlError(f"cannot read file: {exc.strerror}", shown) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise CostctlError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8", shown, line, col
+        ) from None
+
+
+def load_yaml(path: Path, shown: str | None = None) -> tuple[Any, _Builder]:
+    """Parse one YAML file; returns the built root value and the builder (for `native`)."""
+    shown = shown if shown is not None else str(path)
+    text = read_text(path, shown)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark is not None:
+            raise CostctlError(f"YAML syntax error: {problem}", shown, mark.line + 1, mark.column + 1) from None
+        raise CostctlError(f"YAML syntax error: {problem}", shown) from None
+    except yaml.YAMLError as exc:
+        raise CostctlError(f"YAML error: {exc}", shown) from None
+    builder = _Builder(shown)
+    if node is None:
+        return None, builder
+    return builder.build(node), builder

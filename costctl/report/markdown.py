@@ -1,0 +1,57 @@
+"""Markdown pipe tables, for pull-request comments."""
+
+from __future__ import annotations
+
+from costctl.api import ShowResult
+from costctl.pricing import MAIN_FIELDS, Price
+from costctl.report.table import priced_by
+from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
+
+MARK = {"custom": "custom", "default": "default", "fallback": "fallback", "none": "**$0 (none)**"}
+
+
+def cell(text: object) -> str:
+    """Text safe inside a pipe-table cell."""
+    return safe(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _price(name: str, p: Price, unit: str) -> str:
+    if p.source == "none":
+        return MARK["none"]
+    return f"{cell(price_text(name, p, unit))} ({MARK[p.source]})"
+
+
+class MarkdownFormatter:
+    name = "markdown"
+
+    def show(self, result: ShowResult, opts: RenderOptions) -> str:
+        eps = result.deployments
+        zero = sum(1 for ep in eps if any(ep.prices[n].source == "none" for n in MAIN_FIELDS[:2]))
+        custom = sum(1 for ep in eps if ep.custom)
+        lines = [
+            f"**{len(eps)} deployments** in `{cell(result.config.path)}`: {custom} with custom prices, "
+            f"{zero} billing input or output at $0.",
+            "",
+            f"Prices in USD {UNIT_LABEL[opts.unit]}.",
+            "",
+            "| model_name | model | " + " | ".join(SHORT_NAMES[n] for n in MAIN_FIELDS) + " | priced by | notes |",
+            "|---|---|" + "---:|" * len(MAIN_FIELDS) + "---|---|",
+        ]
+        for ep in sorted(eps, key=lambda e: (e.deployment.model_name, e.deployment.index)):
+            d = ep.deployment
+            lines.append(
+                f"| {cell(d.model_name)} | `{cell(d.model)}` | "
+                + " | ".join(_price(n, ep.prices[n], opts.unit) for n in MAIN_FIELDS)
+                + f" | {cell(priced_by(ep))} | {cell('; '.join(ep.notes))} |"
+            )
+        if opts.all_fields:
+            for ep in eps:
+                d = ep.deployment
+                lines += ["", f"#### {cell(d.model_name)} · `{cell(d.model)}` ({cell(d.file)}:{d.line})", "",
+                          "| field | value | source | origin |", "|---|---:|---|---|"]
+                for name in shown_fields(ep, True):
+                    p = ep.prices[name]
+                    lines.append(f"| `{name}` | {cell(price_text(name, p, opts.unit))} | {p.source} | "
+                                 f"{cell(origin_text(p))} |")
+        lines += ["", f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
+        return "\n".join(lines)
