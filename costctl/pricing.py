@@ -332,98 +332,195 @@ class Usage:
     service_tier: str | None = None
 
 
-_TIER_KEY = re.compile(r"^input_cost_per_token_above_(\d+)k_tokens$")
 _ZERO = Decimal(0)
+_SERVICE_TIER_KEY_SUFFIX = {"flex": "flex", "balanced": "balanced", "priority": "priority", "fast": "priority",
+                            "ultrafast": "ultrafast"}
+_TIER_PREFIXES = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
+_NON_STANDARD_SUFFIXES = tuple(f"_{s}" for s in sorted(set(_SERVICE_TIER_KEY_SUFFIX.values()), key=len, reverse=True)) + ("_batches",)
+_TTL_WRITE_KEYS = {"1hr": CACHE_WRITE_1H}
 
 
-def _num(entry: Mapping[str, Any], key: str) -> Decimal | None:
-    value = entry.get(key)
+def _number(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (Decimal, int)):
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, str):
         try:
-            return Decimal(value)
+            return Decimal(value.strip())
         except InvalidOperation:
             return None
     return None
 
 
-def context_tier(entry: Mapping[str, Any], prompt_tokens: int, provider: str | None) -> str | None:
-    """The `_above_<N>k_tokens` suffix whose rates price the whole request, or None."""
+def _threshold(key: str) -> Decimal:
+    text = key.rsplit("_above_", 1)[1].split("_tokens")[0]
+    return Decimal(text.replace("k", "")) * (1000 if "k" in text else 1)
+
+
+class _Rates:
+    """Rate lookup with LiteLLM's service-tier key fallback (`get_cost_per_unit`)."""
+
+    def __init__(self, prices: Mapping[str, Any], service_tier: str | None) -> None:
+        self.prices = prices
+        self.suffix = _SERVICE_TIER_KEY_SUFFIX.get((service_tier or "").lower())
+
+    def key(self, base: str) -> str:
+        return f"{base}_{self.suffix}" if self.suffix else base
+
+    def get(self, key: str, default: Decimal | None) -> Decimal | None:
+        value = _number(self.prices.get(key))
+        if value is not None:
+            return value
+        if self.prices.get(key) is None:
+            for suffix in _NON_STANDARD_SUFFIXES[:-1]:
+                if suffix in key:
+                    fallback = _number(self.prices.get(key.replace(suffix, "")))
+                    return default if fallback is None else fallback
+        return default
+
+
+def context_tiers(prices: Mapping[str, Any], prompt_tokens: int, provider: str | None,
+                  service_tier: str | None = None) -> list[str]:
+    """The `_above_<N>_tokens` thresholds the prompt crosses, lowest first, as their key text
+    (e.g. `200k`). Any input/output/cache key with such a suffix defines a threshold; each
+    crossed one overrides the rates it sets (so the highest tier that sets a rate wins)."""
+    rates = _Rates(prices, service_tier)
+    tier_suffix = f"_{rates.suffix}" if rates.suffix else ""
     inclusive = provider in INCLUSIVE_TIER_PROVIDERS
-    best: int | None = None
-    for key in entry:
-        m = _TIER_KEY.match(key)
-        if not m:
+    crossed: list[tuple[Decimal, str]] = []
+    for key in prices:
+        if not key.startswith(tuple(f"{p}_above_" for p in _TIER_PREFIXES)) or "_tokens" not in key:
             continue
-        threshold = int(m.group(1))
-        crossed = prompt_tokens >= threshold * 1000 if inclusive else prompt_tokens > threshold * 1000
-        if crossed and (best is None or threshold > best):
-            best = threshold
-    return None if best is None else f"_above_{best}k_tokens"
+        if key.endswith(_NON_STANDARD_SUFFIXES) and not (tier_suffix and key.endswith(tier_suffix)):
+            continue
+        if prices.get(key) is None:
+            continue
+        try:
+            threshold = _threshold(key)
+        except (InvalidOperation, IndexError):
+            continue
+        if prompt_tokens > threshold or (inclusive and prompt_tokens == threshold):
+            crossed.append((threshold, key.rsplit("_above_", 1)[1].split("_tokens")[0]))
+    return [text for _, text in sorted(set(crossed))]
 
 
-def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None) -> Decimal:
-    """USD cost of one request under `prices` (an effective entry: field -> value), before any
-    provider discount. Generic path for every provider; `azure` uses LiteLLM's simple calculator
-    (no separate reasoning or audio price)."""
-    tier = context_tier(prices, usage.prompt_tokens, provider)
-    service = usage.service_tier if usage.service_tier in ("flex", "priority") else None
-
-    def rate(key: str) -> Decimal | None:
-        candidates = []
-        if tier:
-            if service:
-                candidates.append(f"{key}{tier}_{service}")
-            candidates.append(f"{key}{tier}")
-        if service:
-            candidates.append(f"{key}_{service}")
-        candidates.append(key)
-        for k in candidates:
-            value = _num(prices, k)
-            if value is not None:
-                return value
+def _select_table_tier(prices: Mapping[str, Any], prompt_tokens: int) -> Mapping[str, Any] | None:
+    """The `tiered_pricing` row whose range holds the prompt (`start < tokens <= end`; above
+    every range, the last one), as LiteLLM's select_tier_for_input picks it."""
+    table = prices.get("tiered_pricing")
+    if not isinstance(table, list) or not table or prompt_tokens <= 0:
         return None
+    ranged = []
+    for tier in table:
+        bounds = tier.get("range") if isinstance(tier, Mapping) else None
+        if isinstance(bounds, list) and len(bounds) == 2:
+            lo, hi = _number(bounds[0]), _number(bounds[1])
+            if lo is not None and hi is not None:
+                ranged.append((lo, hi, tier))
+    if not ranged:
+        return None
+    ranged.sort(key=lambda r: r[0])
+    for lo, hi, tier in ranged:
+        if lo < prompt_tokens <= hi:
+            return tier if INPUT in tier else None
+    last = ranged[-1][2]
+    return last if INPUT in last else None
 
-    input_rate = rate(INPUT) or _ZERO
-    output_rate = rate(OUTPUT) or _ZERO
-    cache_read = rate(CACHE_READ)
-    if cache_read is None:
-        cache_read = input_rate / 2 if provider in HALF_PRICE_CACHE_PROVIDERS else input_rate
-    cache_write = rate(CACHE_WRITE)
-    if cache_write is None:
-        cache_write = input_rate
-    cache_write_1h = rate(CACHE_WRITE_1H)
-    if cache_write_1h is None:
-        cache_write_1h = cache_write
+
+def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
+            vertex_location: str | None = None) -> Decimal:
+    """USD cost of one request under `prices` (an effective entry: field -> value), before any
+    provider discount, as LiteLLM 1.110.2 computes it.
+
+    Generic path: uncached text input, cached reads, cache writes (1-hour writes at their own
+    rate), audio input, text output, reasoning and audio output, each at its rate; a context tier
+    (`*_above_<N>k_tokens`, the highest one the prompt crosses; xai from the threshold itself)
+    re-prices the whole request; a `tiered_pricing` table prices it at the row holding the
+    prompt; service tiers pick `*_flex` / `*_priority` rates. Missing cache prices bill at the
+    input price (fireworks_ai: cached reads at half). `azure` uses LiteLLM's simpler calculator
+    (uncached input, cached reads and all completion tokens at the output rate). vertex_ai* models
+    with a `regional_endpoint_uplift_multiplier` are multiplied by it unless `vertex_location`
+    is `global`.
+    """
+    if provider in HALF_PRICE_CACHE_PROVIDERS and prices.get(CACHE_READ) is None:
+        base_input = _number(prices.get(INPUT))
+        if base_input is not None:
+            prices = {**prices, CACHE_READ: base_input / 2}
+    r = _Rates(prices, usage.service_tier)
+    table_tier = _select_table_tier(prices, usage.prompt_tokens)
+    if table_tier is not None:
+        t = _Rates(table_tier, None)
+        input_rate = t.get(INPUT, _ZERO) or _ZERO
+        output_rate = t.get(OUTPUT, None)
+        if output_rate is None:
+            output_rate = r.get(OUTPUT, _ZERO) or _ZERO
+        cache_read = t.get(CACHE_READ, input_rate)
+        cache_write = t.get(CACHE_WRITE, input_rate)
+        write_1h_key = _TTL_WRITE_KEYS["1hr"]
+        reasoning_rate = (t.get("output_cost_per_reasoning_token", output_rate)
+                          if ("output_cost_per_reasoning_token" in table_tier or OUTPUT in table_tier) else None)
+    else:
+        input_rate = r.get(r.key(INPUT), _ZERO) or _ZERO
+        output_rate = r.get(r.key(OUTPUT), _ZERO) or _ZERO
+        cache_write = r.get(r.key(CACHE_WRITE), None)
+        cache_read = r.get(r.key(CACHE_READ), None)
+        write_1h_key = r.key(_TTL_WRITE_KEYS["1hr"])
+        for tier in context_tiers(prices, usage.prompt_tokens, provider, usage.service_tier):
+            input_rate = r.get(r.key(f"{INPUT}_above_{tier}_tokens"), input_rate) or _ZERO
+            output_rate = r.get(r.key(f"{OUTPUT}_above_{tier}_tokens"), output_rate) or _ZERO
+            cache_write = r.get(r.key(f"{CACHE_WRITE}_above_{tier}_tokens"), cache_write)
+            tiered_1h = r.key(f"{_TTL_WRITE_KEYS['1hr']}_above_{tier}_tokens")
+            if prices.get(tiered_1h) is not None:
+                write_1h_key = tiered_1h
+            cache_read = r.get(r.key(f"{CACHE_READ}_above_{tier}_tokens"), cache_read)
+        reasoning_rate = None
+        if cache_read is None:
+            cache_read = input_rate
+        if cache_write is None:
+            cache_write = input_rate
+    write_1h_rate = r.get(write_1h_key, None)
+    if write_1h_rate is None:
+        write_1h_rate = cache_write
+
+    if provider == "azure":
+        uncached = usage.prompt_tokens - usage.cached_tokens
+        return uncached * input_rate + usage.cached_tokens * cache_read + usage.completion_tokens * output_rate
+
+    if reasoning_rate is None:
+        reasoning_key = r.key("output_cost_per_reasoning_token")
+        if prices.get(reasoning_key) is not None:
+            reasoning_rate = r.get(reasoning_key, output_rate)
+        elif r.key(OUTPUT) != OUTPUT and prices.get(r.key(OUTPUT)) is not None:
+            reasoning_rate = output_rate
+        else:
+            reasoning_rate = r.get("output_cost_per_reasoning_token", output_rate)
+    audio_in_rate = r.get(r.key("input_cost_per_audio_token"), input_rate)
+    audio_out_rate = r.get("output_cost_per_audio_token", output_rate)
 
     writes_1h = min(usage.cache_creation_1h_tokens, usage.cache_creation_tokens)
     writes_5m = usage.cache_creation_tokens - writes_1h
-    if provider == "azure":
-        uncached = usage.prompt_tokens - usage.cached_tokens
-        return (uncached * input_rate + usage.cached_tokens * cache_read
-                + usage.completion_tokens * output_rate)
-
-    audio_in_rate = rate("input_cost_per_audio_token")
-    audio_in_rate = input_rate if audio_in_rate is None else audio_in_rate
-    reasoning_rate = rate("output_cost_per_reasoning_token")
-    reasoning_rate = output_rate if reasoning_rate is None else reasoning_rate
-    audio_out_rate = rate("output_cost_per_audio_token")
-    audio_out_rate = output_rate if audio_out_rate is None else audio_out_rate
-
-    text_in = usage.prompt_tokens - usage.cached_tokens - usage.cache_creation_tokens - usage.audio_input_tokens
-    text_out = usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens
-    return (
+    text_in = max(usage.prompt_tokens - usage.cached_tokens - usage.cache_creation_tokens - usage.audio_input_tokens, 0)
+    breakdown = usage.reasoning_tokens > 0 or usage.audio_output_tokens > 0
+    text_out = (max(usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens, 0)
+                if breakdown else usage.completion_tokens)
+    prompt_cost = (
         text_in * input_rate
         + usage.cached_tokens * cache_read
         + writes_5m * cache_write
-        + writes_1h * cache_write_1h
+        + writes_1h * write_1h_rate
         + usage.audio_input_tokens * audio_in_rate
-        + text_out * output_rate
-        + usage.reasoning_tokens * reasoning_rate
-        + usage.audio_output_tokens * audio_out_rate
     )
+    completion_cost = text_out * output_rate
+    if breakdown:
+        completion_cost += usage.reasoning_tokens * reasoning_rate + usage.audio_output_tokens * audio_out_rate
+    total = prompt_cost + completion_cost
+    if provider and provider.startswith("vertex_ai") and (vertex_location or "").lower() != "global":
+        uplift = _number(prices.get("regional_endpoint_uplift_multiplier"))
+        if uplift is not None:
+            total *= uplift
+    return total

@@ -118,7 +118,7 @@ def main() -> int:
         entry = ep.entry()
         response_model = dep.model.split("/", 1)[-1]
         for u in usages(rng, args.random):
-            ours = cost_of(u, entry, ep.provider)
+            ours = cost_of(u, entry, ep.provider, vertex_location=dep.params.get("vertex_location"))
             theirs = litellm_cost(router, their_id, response_model, u)
             checked += 1
             scale = max(abs(ours), abs(theirs), Decimal("1e-12"))
