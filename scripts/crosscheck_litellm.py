@@ -108,6 +108,7 @@ def main() -> int:
     problems = 0
     rng = random.Random(7)
     checked = 0
+    skipped: list[str] = []
     for dep, their_id in zip(cfg.deployments, ids):
         if dep.deployment_id != their_id:
             problems += 1
@@ -118,14 +119,21 @@ def main() -> int:
         entry = ep.entry()
         response_model = dep.model.split("/", 1)[-1]
         for u in usages(rng, args.random):
+            try:
+                theirs = litellm_cost(router, their_id, response_model, u)
+            except Exception as exc:  # noqa: BLE001 - e.g. image models cannot take a chat request
+                skipped.append(f"{dep.model_name} ({dep.model}): {type(exc).__name__}")
+                break
             ours = cost_of(u, entry, ep.provider, vertex_location=dep.params.get("vertex_location"))
-            theirs = litellm_cost(router, their_id, response_model, u)
             checked += 1
             scale = max(abs(ours), abs(theirs), Decimal("1e-12"))
             if abs(ours - theirs) / scale > REL_TOLERANCE and abs(ours - theirs) > Decimal("1e-15"):
                 problems += 1
                 print(f"COST {dep.model_name} {dep.model} {u}: costctl {ours} litellm {theirs}")
-    print(f"{len(cfg.deployments)} deployments, {checked} costs compared, {problems} disagreements")
+    for line in skipped:
+        print(f"SKIP {line}")
+    print(f"{len(cfg.deployments)} deployments, {checked} costs compared, {problems} disagreements, "
+          f"{len(skipped)} deployments skipped")
     return 1 if problems else 0
 
 

@@ -44,14 +44,13 @@ class TableFormatter:
 
         buf = io.StringIO()
         console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
-                          width=opts.width or 160, highlight=False, soft_wrap=False)
+                          width=opts.width or (None if opts.color else 150), highlight=False)
         table = Table(title=f"Effective prices, USD {UNIT_LABEL[opts.unit]}", show_lines=False,
                       title_justify="left")
         table.add_column("model_name", style="bold")
-        table.add_column("deployment", overflow="fold", min_width=30)
+        table.add_column("deployment", overflow="fold", ratio=1)
         for name in MAIN_FIELDS:
-            table.add_column(SHORT_NAMES[name], justify="right")
-        table.add_column("priced by")
+            table.add_column(SHORT_NAMES[name], justify="right", no_wrap=True)
 
         def key(ep: EffectivePrices) -> str:
             return ep.deployment.model_name
@@ -66,9 +65,9 @@ class TableFormatter:
                 if ep.notes:
                     warnings.append((ep, len(warnings) + 1))
                     label += f" [bold red](!{len(warnings)})[/]"
-                label += f"\n[dim]{escape(d.file)}:{d.line}  id {escape(safe(d.deployment_id))[:12]}[/]"
+                label += f"\n[dim]{escape(priced_by(ep))}\n{escape(d.file)}:{d.line} · id {escape(safe(d.deployment_id))[:12]}[/]"
                 table.add_row(escape(safe(group_name)) if first else "", label,
-                              *[_cell(n, ep.prices[n], opts.unit) for n in MAIN_FIELDS], escape(priced_by(ep)))
+                              *[_cell(n, ep.prices[n], opts.unit) for n in MAIN_FIELDS])
                 first = False
             table.add_section()
         if not eps:
