@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from itertools import groupby
+from typing import Any
 
 from costctl.api import ShowResult
 from costctl.pricing import MAIN_FIELDS, EffectivePrices, Price
@@ -13,14 +14,7 @@ from costctl.report.common import (
 
 STYLE = {"custom": "cyan", "default": "green", "fallback": "yellow", "none": "bold red"}
 TAG = {"custom": "custom", "default": "default", "fallback": "fallback", "none": "$0 NONE"}
-
-
-def _cell(name: str, price: Price, unit: str) -> str:
-    from rich.markup import escape
-
-    style = STYLE[price.source]
-    value = price_text(name, price, unit)
-    return f"[{style}]{escape(value)}[/] [dim]{TAG[price.source]}[/]"
+MIN_DEPLOYMENT_WIDTH = 30
 
 
 def priced_by(ep: EffectivePrices) -> str:
@@ -34,70 +28,100 @@ def priced_by(ep: EffectivePrices) -> str:
     return "not in catalog"
 
 
+def _fold(text: str, width: int) -> list[str]:
+    """`text` cut into lines of `width` characters (folding here is much cheaper than rich's)."""
+    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+
+
+def _price_width(eps: list[EffectivePrices], unit: str) -> int:
+    widest = max((len(price_text(n, ep.prices[n], unit)) + 1 + len(TAG[ep.prices[n].source])
+                  for ep in eps for n in MAIN_FIELDS), default=10)
+    return max(widest, max(len(v) for v in SHORT_NAMES.values())) + 2
+
+
+def _append_prices(out: Any, ep: EffectivePrices, unit: str, width: int) -> None:
+    """The four main prices as fixed-width, right-aligned fields, coloured by source."""
+    for name in MAIN_FIELDS:
+        price = ep.prices[name]
+        value, tag = price_text(name, price, unit), TAG[price.source]
+        out.append(" " * max(1, width - len(value) - len(tag) - 1))
+        out.append(value, style=STYLE[price.source])
+        out.append(" " + tag, style="dim")
+
+
+def _price_header(width: int) -> str:
+    return "".join(SHORT_NAMES[n].rjust(width) for n in MAIN_FIELDS)
+
+
 class TableFormatter:
     name = "table"
 
     def show(self, result: ShowResult, opts: RenderOptions) -> str:
+        # The main table is laid out here and styled with one rich Text: rich's Table lays out
+        # every cell separately, which took most of a second on 2,000 deployments.
         from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
+        from rich.text import Text
 
         buf = io.StringIO()
         console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
                           width=opts.width or (None if opts.color else 150), highlight=False)
-        table = Table(title=f"Effective prices, USD {UNIT_LABEL[opts.unit]}", show_lines=False,
-                      title_justify="left")
-        table.add_column("model_name", style="bold")
-        table.add_column("deployment", overflow="fold", ratio=1)
-        for name in MAIN_FIELDS:
-            table.add_column(SHORT_NAMES[name], justify="right", no_wrap=True)
-
-        def key(ep: EffectivePrices) -> str:
-            return ep.deployment.model_name
-
-        eps = sorted(result.deployments, key=lambda e: (key(e), e.deployment.index))
+        eps = sorted(result.deployments, key=lambda e: (e.deployment.model_name, e.deployment.index))
+        out = Text(f"Effective prices, USD {UNIT_LABEL[opts.unit]}\n")
+        if not eps:
+            out.append("No deployments in model_list.\n")
+        pw = _price_width(eps, opts.unit)
+        nw = min(max([len(safe(e.deployment.model_name)) for e in eps] + [len("model_name")]), 28)
+        dw = max(MIN_DEPLOYMENT_WIDTH, console.width - nw - 4 * pw - 4)
+        if eps:
+            out.append(f"{'model_name':<{nw}}  {'deployment':<{dw}}{_price_header(pw)}\n", style="bold")
+            out.append("─" * (nw + 2 + dw + 4 * pw) + "\n")
         warnings: list[tuple[EffectivePrices, int]] = []
-        for group_name, members in groupby(eps, key=key):
-            first = True
+        for group_name, members in groupby(eps, key=lambda e: e.deployment.model_name):
+            name_lines = _fold(safe(group_name), nw)
             for ep in members:
                 d = ep.deployment
-                label = escape(safe(d.model)) + (" [magenta](wildcard)[/]" if d.wildcard else "")
+                head = safe(d.model) + (" (wildcard)" if d.wildcard else "")
                 if ep.notes:
                     warnings.append((ep, len(warnings) + 1))
-                    label += f" [bold red](!{len(warnings)})[/]"
-                label += f"\n[dim]{escape(priced_by(ep))}\n{escape(d.file)}:{d.line} · id {escape(safe(d.deployment_id))[:12]}[/]"
-                table.add_row(escape(safe(group_name)) if first else "", label,
-                              *[_cell(n, ep.prices[n], opts.unit) for n in MAIN_FIELDS])
-                first = False
-            table.add_section()
-        if not eps:
-            console.print("No deployments in model_list.")
-        else:
-            console.print(table)
-        for ep, number_ in warnings:
+                    head += f" (!{len(warnings)})"
+                lines = [(line, "bold red" if ep.notes else "") for line in _fold(head, dw)]
+                for text in (priced_by(ep), f"{d.file}:{d.line} · id {safe(d.deployment_id)[:12]}"):
+                    lines += [(line, "dim") for line in _fold(text, dw)]
+                for i, (line, style) in enumerate(lines):
+                    name = name_lines[i] if i < len(name_lines) else ""
+                    out.append(f"{name:<{nw}}  ", style="bold" if name else "")
+                    if i == 0:
+                        out.append(f"{line:<{dw}}", style=style)
+                        _append_prices(out, ep, opts.unit, pw)
+                    else:
+                        out.append(line, style=style)
+                    out.append("\n")
+                name_lines = []
+            out.append("\n")
+        for ep, number in warnings:
             d = ep.deployment
             for note in ep.notes:
-                console.print(f"[bold red](!{number_})[/] {escape(safe(d.model_name))} · {escape(safe(d.model))} "
-                              f"({escape(d.file)}:{d.line}): {escape(safe(note))}")
+                out.append(f"(!{number})", style="bold red")
+                out.append(f" {safe(d.model_name)} · {safe(d.model)} ({d.file}:{d.line}): {safe(note)}\n")
+        console.print(out, end="", soft_wrap=True)
         if opts.all_fields:
             for ep in eps:
                 console.print(self._fields(ep, opts))
-        console.print(f"[dim]{escape(result.catalog.stamp_line())}[/]")
+        console.print(Text(result.catalog.stamp_line(), style="dim"))
         return buf.getvalue()
 
-    def _fields(self, ep: EffectivePrices, opts: RenderOptions):  # type: ignore[no-untyped-def]
-        from rich.markup import escape
+    def _fields(self, ep: EffectivePrices, opts: RenderOptions) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         d = ep.deployment
-        table = Table(title=f"{escape(safe(d.model_name))} · {escape(safe(d.model))} ({escape(d.file)}:{d.line})",
-                      title_justify="left")
+        table = Table(title=Text(f"{safe(d.model_name)} · {safe(d.model)} ({d.file}:{d.line})"), title_justify="left")
         table.add_column("field")
         table.add_column("value", justify="right")
         table.add_column("source")
         table.add_column("origin")
         for name in shown_fields(ep, True):
             p = ep.prices[name]
-            table.add_row(name, escape(price_text(name, p, opts.unit)), f"[{STYLE[p.source]}]{p.source}[/]",
-                          escape(origin_text(p)))
+            table.add_row(Text(name), Text(price_text(name, p, opts.unit)), Text(p.source, style=STYLE[p.source]),
+                          Text(origin_text(p)))
         return table
