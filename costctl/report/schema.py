@@ -1,0 +1,69 @@
+"""The JSON contract as pydantic models: the published JSON Schema (schemas/*.schema.json) is
+generated from them, and the tests validate every JSON report against them.
+
+Not imported on the command path (pydantic is slow to import); reports build their JSON directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Source = Literal["custom", "default", "fallback", "none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CatalogStamp(_Strict):
+    name: str = Field(description="Catalog family; always 'litellm'.")
+    version: Optional[str] = Field(description="LiteLLM release the price map comes from (null for a file of unknown origin).")
+    sha256: str = Field(description="SHA-256 of the price-map file as read.")
+    entries: int = Field(description="Model entries (aliases included, sample_spec excluded).")
+    source: str = Field(description="'bundled', 'litellm' (installed package) or the file path given.")
+
+
+class PriceOut(_Strict):
+    value: Union[str, None, list[Any], dict[str, Any]] = Field(
+        description="USD per unit as an exact decimal string; null when billed $0 (source none) or priced "
+        "per matched model (wildcards); structured prices (tiered_pricing, off_peak_pricing) as written.")
+    source: Source
+    origin: Optional[str] = Field(description="litellm_params / model_info (custom), the catalog key (default), "
+                                  "the field fallen back to (fallback), null (none).")
+    file: Optional[str] = Field(default=None, description="custom only: file that sets the price")
+    line: Optional[int] = Field(default=None, description="custom only: 1-based line of the key")
+    written_as: Optional[Literal["string", "env", "env-unset", "bool", "null", "invalid"]] = Field(
+        default=None, description="custom only: how the value was written when not a plain YAML number")
+
+
+class DeploymentOut(_Strict):
+    model_name: str
+    model: str
+    provider: Optional[str]
+    deployment_id: str
+    id_source: Literal["model_info", "generated", "generated-env-unset"]
+    catalog_key: Optional[str]
+    backend_model: str
+    custom_pricing: bool
+    file: str
+    line: int
+    wildcard: bool
+    prices: dict[str, PriceOut] = Field(description="Always has input_cost_per_token, output_cost_per_token, "
+                                        "cache_read_input_token_cost, cache_creation_input_token_cost.")
+    notes: list[str]
+
+
+class ShowDocument(_Strict):
+    """`costctl show --format json`."""
+
+    schema_version: Literal[1]
+    command: Literal["show"]
+    catalog: CatalogStamp
+    config: str
+    files: list[str]
+    deployments: list[DeploymentOut]
+
+
+DOCUMENTS = {"show": ShowDocument}
