@@ -48,7 +48,8 @@ class Unit(str, enum.Enum):
     m = "1m"
 
 
-CATALOG_HELP = "Default prices: 'bundled' (snapshot shipped with costctl), 'litellm' (the installed litellm package's map) or a path to a LiteLLM-format JSON file."
+CATALOG_HELP = ("Default prices: 'bundled' (snapshot shipped with costctl), 'litellm' (the installed litellm "
+                "package's map) or a path to a LiteLLM-format JSON file.")
 
 
 def _version(value: bool) -> None:
@@ -94,10 +95,13 @@ def show(
     config: Path = typer.Argument(..., help="LiteLLM proxy config (config.yaml).", show_default=False),
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
     fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
-    unit: Unit = typer.Option(Unit.m, "--unit", help="Price unit for table, csv and markdown (JSON is always per token)."),
-    all_fields: bool = typer.Option(False, "--all-fields", help="Every priced field, not only input/output/cache read/cache write."),
+    unit: Unit = typer.Option(Unit.m, "--unit",
+                              help="Price unit for table, csv and markdown (JSON is always per token)."),
+    all_fields: bool = typer.Option(False, "--all-fields",
+                                    help="Every priced field, not only input/output/cache read/cache write."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
-    include_root: Optional[Path] = typer.Option(None, "--include-root", help="Folder that include: files may come from (default: the config's folder)."),
+    include_root: Optional[Path] = typer.Option(
+        None, "--include-root", help="Folder that include: files may come from (default: the config's folder)."),
 ) -> None:
     """Effective per-token price of every deployment, and where each price comes from.
 
@@ -155,8 +159,8 @@ def catalog_lookup(
     import json
 
     from costctl import api
-    from costctl.report.common import number
     from costctl.pricing import is_price_field
+    from costctl.report.common import number
 
     res = api.catalog_lookup(model, provider, catalog)
     r = res.resolution

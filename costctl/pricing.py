@@ -12,7 +12,6 @@ other command and test compares against.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -262,7 +261,7 @@ def _inherit(ep: EffectivePrices, entry: Mapping[str, Any], default: Any) -> Non
                 prices[name] = p
     # cache prices, only under a custom input price
     if _has(prices, INPUT):
-        fields = INHERITED_CACHE_FIELDS
+        fields: tuple[str, ...] = INHERITED_CACHE_FIELDS
         if not _has(prices, CACHE_READ):
             fields = (*fields, "explicit_cache_read_input_token_cost")
         for name in fields:
@@ -336,7 +335,10 @@ _ZERO = Decimal(0)
 _SERVICE_TIER_KEY_SUFFIX = {"flex": "flex", "balanced": "balanced", "priority": "priority", "fast": "priority",
                             "ultrafast": "ultrafast"}
 _TIER_PREFIXES = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
-_NON_STANDARD_SUFFIXES = tuple(f"_{s}" for s in sorted(set(_SERVICE_TIER_KEY_SUFFIX.values()), key=len, reverse=True)) + ("_batches",)
+# LiteLLM's ServiceTier values as key suffixes, longest first (`_SERVICE_TIER_SUFFIXES`), then
+# batches: keys with these suffixes are not standard tier thresholds.
+_TIER_KEY_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")
+_NON_STANDARD_SUFFIXES = (*_TIER_KEY_SUFFIXES, "_batches")
 _TTL_WRITE_KEYS = {"1hr": CACHE_WRITE_1H}
 
 
@@ -372,12 +374,16 @@ class _Rates:
     def key(self, base: str) -> str:
         return f"{base}_{self.suffix}" if self.suffix else base
 
+    def rate(self, key: str, default: Decimal) -> Decimal:
+        value = self.get(key, default)
+        return default if value is None else value
+
     def get(self, key: str, default: Decimal | None) -> Decimal | None:
         value = _number(self.prices.get(key))
         if value is not None:
             return value
         if self.prices.get(key) is None:
-            for suffix in _NON_STANDARD_SUFFIXES[:-1]:
+            for suffix in _TIER_KEY_SUFFIXES:
                 if suffix in key:
                     fallback = _number(self.prices.get(key.replace(suffix, "")))
                     return default if fallback is None else fallback
@@ -432,6 +438,74 @@ def _select_table_tier(prices: Mapping[str, Any], prompt_tokens: int) -> Mapping
     return last if INPUT in last else None
 
 
+@dataclass(frozen=True)
+class TokenRates:
+    """USD per token for each kind of token of one request (after tiers and service tier)."""
+
+    input: Decimal
+    output: Decimal
+    cache_read: Decimal
+    cache_write: Decimal
+    cache_write_1h: Decimal
+    reasoning: Decimal
+    audio_input: Decimal
+    audio_output: Decimal
+
+
+def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -> TokenRates:
+    """The rates LiteLLM bills one request at (`_get_token_base_cost` and its helpers)."""
+    if provider in HALF_PRICE_CACHE_PROVIDERS and prices.get(CACHE_READ) is None:
+        base_input = _number(prices.get(INPUT))
+        if base_input is not None:
+            prices = {**prices, CACHE_READ: base_input / 2}
+    r = _Rates(prices, usage.service_tier)
+    table_tier = _select_table_tier(prices, usage.prompt_tokens)
+    reasoning: Decimal | None = None
+    if table_tier is not None:
+        t = _Rates(table_tier, None)
+        input_rate = t.rate(INPUT, _ZERO)
+        output_rate = t.rate(OUTPUT, r.rate(OUTPUT, _ZERO)) if OUTPUT in table_tier else r.rate(OUTPUT, _ZERO)
+        cache_read = t.rate(CACHE_READ, input_rate)
+        cache_write = t.rate(CACHE_WRITE, input_rate)
+        write_1h_key = _TTL_WRITE_KEYS["1hr"]
+        if "output_cost_per_reasoning_token" in table_tier or OUTPUT in table_tier:
+            reasoning = t.rate("output_cost_per_reasoning_token", output_rate)
+    else:
+        input_rate = r.rate(r.key(INPUT), _ZERO)
+        output_rate = r.rate(r.key(OUTPUT), _ZERO)
+        maybe_write = r.get(r.key(CACHE_WRITE), None)
+        maybe_read = r.get(r.key(CACHE_READ), None)
+        write_1h_key = r.key(_TTL_WRITE_KEYS["1hr"])
+        for tier in context_tiers(prices, usage.prompt_tokens, provider, usage.service_tier):
+            input_rate = r.rate(r.key(f"{INPUT}_above_{tier}_tokens"), input_rate)
+            output_rate = r.rate(r.key(f"{OUTPUT}_above_{tier}_tokens"), output_rate)
+            maybe_write = r.get(r.key(f"{CACHE_WRITE}_above_{tier}_tokens"), maybe_write)
+            tiered_1h = r.key(f"{_TTL_WRITE_KEYS['1hr']}_above_{tier}_tokens")
+            if prices.get(tiered_1h) is not None:
+                write_1h_key = tiered_1h
+            maybe_read = r.get(r.key(f"{CACHE_READ}_above_{tier}_tokens"), maybe_read)
+        cache_read = input_rate if maybe_read is None else maybe_read
+        cache_write = input_rate if maybe_write is None else maybe_write
+    if reasoning is None:
+        reasoning_key = r.key("output_cost_per_reasoning_token")
+        if prices.get(reasoning_key) is not None:
+            reasoning = r.rate(reasoning_key, output_rate)
+        elif r.key(OUTPUT) != OUTPUT and prices.get(r.key(OUTPUT)) is not None:
+            reasoning = output_rate
+        else:
+            reasoning = r.rate("output_cost_per_reasoning_token", output_rate)
+    return TokenRates(
+        input=input_rate,
+        output=output_rate,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        cache_write_1h=r.rate(write_1h_key, cache_write),
+        reasoning=reasoning,
+        audio_input=r.rate(r.key("input_cost_per_audio_token"), input_rate),
+        audio_output=r.rate("output_cost_per_audio_token", output_rate),
+    )
+
+
 def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
             vertex_location: str | None = None) -> Decimal:
     """USD cost of one request under `prices` (an effective entry: field -> value), before any
@@ -447,77 +521,29 @@ def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
     with a `regional_endpoint_uplift_multiplier` are multiplied by it unless `vertex_location`
     is `global`.
     """
-    if provider in HALF_PRICE_CACHE_PROVIDERS and prices.get(CACHE_READ) is None:
-        base_input = _number(prices.get(INPUT))
-        if base_input is not None:
-            prices = {**prices, CACHE_READ: base_input / 2}
-    r = _Rates(prices, usage.service_tier)
-    table_tier = _select_table_tier(prices, usage.prompt_tokens)
-    if table_tier is not None:
-        t = _Rates(table_tier, None)
-        input_rate = t.get(INPUT, _ZERO) or _ZERO
-        output_rate = t.get(OUTPUT, None)
-        if output_rate is None:
-            output_rate = r.get(OUTPUT, _ZERO) or _ZERO
-        cache_read = t.get(CACHE_READ, input_rate)
-        cache_write = t.get(CACHE_WRITE, input_rate)
-        write_1h_key = _TTL_WRITE_KEYS["1hr"]
-        reasoning_rate = (t.get("output_cost_per_reasoning_token", output_rate)
-                          if ("output_cost_per_reasoning_token" in table_tier or OUTPUT in table_tier) else None)
-    else:
-        input_rate = r.get(r.key(INPUT), _ZERO) or _ZERO
-        output_rate = r.get(r.key(OUTPUT), _ZERO) or _ZERO
-        cache_write = r.get(r.key(CACHE_WRITE), None)
-        cache_read = r.get(r.key(CACHE_READ), None)
-        write_1h_key = r.key(_TTL_WRITE_KEYS["1hr"])
-        for tier in context_tiers(prices, usage.prompt_tokens, provider, usage.service_tier):
-            input_rate = r.get(r.key(f"{INPUT}_above_{tier}_tokens"), input_rate) or _ZERO
-            output_rate = r.get(r.key(f"{OUTPUT}_above_{tier}_tokens"), output_rate) or _ZERO
-            cache_write = r.get(r.key(f"{CACHE_WRITE}_above_{tier}_tokens"), cache_write)
-            tiered_1h = r.key(f"{_TTL_WRITE_KEYS['1hr']}_above_{tier}_tokens")
-            if prices.get(tiered_1h) is not None:
-                write_1h_key = tiered_1h
-            cache_read = r.get(r.key(f"{CACHE_READ}_above_{tier}_tokens"), cache_read)
-        reasoning_rate = None
-        if cache_read is None:
-            cache_read = input_rate
-        if cache_write is None:
-            cache_write = input_rate
-    write_1h_rate = r.get(write_1h_key, None)
-    if write_1h_rate is None:
-        write_1h_rate = cache_write
-
+    rates = token_rates(usage, prices, provider)
     if provider == "azure":
         uncached = usage.prompt_tokens - usage.cached_tokens
-        return uncached * input_rate + usage.cached_tokens * cache_read + usage.completion_tokens * output_rate
-
-    if reasoning_rate is None:
-        reasoning_key = r.key("output_cost_per_reasoning_token")
-        if prices.get(reasoning_key) is not None:
-            reasoning_rate = r.get(reasoning_key, output_rate)
-        elif r.key(OUTPUT) != OUTPUT and prices.get(r.key(OUTPUT)) is not None:
-            reasoning_rate = output_rate
-        else:
-            reasoning_rate = r.get("output_cost_per_reasoning_token", output_rate)
-    audio_in_rate = r.get(r.key("input_cost_per_audio_token"), input_rate)
-    audio_out_rate = r.get("output_cost_per_audio_token", output_rate)
+        return (uncached * rates.input + usage.cached_tokens * rates.cache_read
+                + usage.completion_tokens * rates.output)
 
     writes_1h = min(usage.cache_creation_1h_tokens, usage.cache_creation_tokens)
     writes_5m = usage.cache_creation_tokens - writes_1h
-    text_in = max(usage.prompt_tokens - usage.cached_tokens - usage.cache_creation_tokens - usage.audio_input_tokens, 0)
+    text_in = max(usage.prompt_tokens - usage.cached_tokens - usage.cache_creation_tokens
+                  - usage.audio_input_tokens, 0)
     breakdown = usage.reasoning_tokens > 0 or usage.audio_output_tokens > 0
     text_out = (max(usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens, 0)
                 if breakdown else usage.completion_tokens)
     prompt_cost = (
-        text_in * input_rate
-        + usage.cached_tokens * cache_read
-        + writes_5m * cache_write
-        + writes_1h * write_1h_rate
-        + usage.audio_input_tokens * audio_in_rate
+        text_in * rates.input
+        + usage.cached_tokens * rates.cache_read
+        + writes_5m * rates.cache_write
+        + writes_1h * rates.cache_write_1h
+        + usage.audio_input_tokens * rates.audio_input
     )
-    completion_cost = text_out * output_rate
+    completion_cost = text_out * rates.output
     if breakdown:
-        completion_cost += usage.reasoning_tokens * reasoning_rate + usage.audio_output_tokens * audio_out_rate
+        completion_cost += usage.reasoning_tokens * rates.reasoning + usage.audio_output_tokens * rates.audio_output
     total = prompt_cost + completion_cost
     if provider and provider.startswith("vertex_ai") and (vertex_location or "").lower() != "global":
         uplift = _number(prices.get("regional_endpoint_uplift_multiplier"))

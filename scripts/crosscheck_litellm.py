@@ -71,7 +71,9 @@ def usages(rng: random.Random, n: int) -> list[Usage]:
 
 def litellm_cost(router, deployment_id: str, response_model: str, u: Usage) -> Decimal:
     from litellm.types.utils import (
-        CompletionTokensDetailsWrapper, ModelResponse, PromptTokensDetailsWrapper,
+        CompletionTokensDetailsWrapper,
+        ModelResponse,
+        PromptTokensDetailsWrapper,
     )
     from litellm.types.utils import Usage as LUsage
 
@@ -109,7 +111,7 @@ def main() -> int:
     rng = random.Random(7)
     checked = 0
     skipped: list[str] = []
-    for dep, their_id in zip(cfg.deployments, ids):
+    for dep, their_id in zip(cfg.deployments, ids, strict=True):
         if dep.deployment_id != their_id:
             problems += 1
             print(f"ID  {dep.model_name} {dep.model}: costctl {dep.deployment_id} litellm {their_id}")

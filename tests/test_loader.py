@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import DATA
+
 from costctl.config import litellm_deployment_id, load_config
 from costctl.errors import CostctlError
 
@@ -137,7 +137,8 @@ def test_nested_includes_follow_litellm_1_110_2(write):
     """1.110.2 follows includes of included files (relative to the declaring file), once each."""
     write("sub/second.yaml", "include: [third.yaml]\nmodel_list:\n  - model_name: b\n    litellm_params: {model: openai/b}\n")
     write("sub/third.yaml", "include: [../main.yaml]\nmodel_list:\n  - model_name: c\n    litellm_params: {model: openai/c}\n")
-    cfg = load_config(write("main.yaml", "include: [sub/second.yaml]\nmodel_list:\n  - model_name: a\n    litellm_params: {model: openai/a}\n"))
+    main = "include: [sub/second.yaml]\nmodel_list:\n  - model_name: a\n    litellm_params: {model: openai/a}\n"
+    cfg = load_config(write("main.yaml", main))
     assert [d.model_name for d in cfg.deployments] == ["a", "b", "c"]
 
 
@@ -180,7 +181,8 @@ def test_included_file_must_be_a_mapping(write):
     ("model_list:\n  - model_name: a\n", 2, "has no litellm_params"),
     ("model_list:\n  - model_name: a\n    litellm_params: openai/x\n", 3, "must be a mapping"),
     ("model_list:\n  - model_name: a\n    litellm_params: {api_key: k}\n", 3, "expected a 'model' string"),
-    ("model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n    model_info: [1]\n", 4, "model_info must be a mapping"),
+    ("model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n    model_info: [1]\n", 4,
+     "model_info must be a mapping"),
 ])
 def test_bad_configs_name_file_and_line(write, text, line, fragment):
     path = write("bad.yaml", text)

@@ -7,8 +7,8 @@ import io
 import json
 
 import pytest
-
 from conftest import ROOT, run_cli
+
 from costctl.report import FORMATS
 
 GOLDEN = ROOT / "tests" / "golden"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ROOT, run_cli
-from costctl.report.schema import DOCUMENTS, ShowDocument
+
 from costctl.pricing import MAIN_FIELDS
+from costctl.report.schema import DOCUMENTS, ShowDocument
 
 
 def _shape(schema: dict) -> dict:

@@ -86,7 +86,7 @@ def load_config(
         line = files[owner][0].line_of("model_list") if isinstance(files[owner][0], YamlMap) else 1
         raise CostctlError("model_list must be a list of deployments", owner, line)
 
-    for index, (entry, (entry_file, pos)) in enumerate(zip(model_list, list_files.get("model_list", []))):
+    for index, (entry, (entry_file, pos)) in enumerate(zip(model_list, list_files.get("model_list", []), strict=True)):
         builder_for = files[entry_file][1]
         config.deployments.append(_deployment(index, entry, entry_file, pos, builder_for, environ))
     settings = merged.get("litellm_settings")
@@ -111,7 +111,7 @@ def _include_entries(tree: YamlMap, shown: str) -> list[tuple[str, int]]:
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
         raise CostctlError("'include' must be a list of file paths", shown, line)
     positions = entries.item_pos if isinstance(entries, YamlList) else [(line, 1)] * len(entries)
-    return [(e, pos[0]) for e, pos in zip(entries, positions)]
+    return [(e, pos[0]) for e, pos in zip(entries, positions, strict=True)]
 
 
 def _resolve_include(entry: str, declared_in: Path, top: Path) -> Path:

@@ -134,7 +134,7 @@ class _Builder:
         try:
             value = self._native.construct_object(node)
         except yaml.YAMLError as exc:
-            raise CostctlError(f"invalid YAML value: {exc.problem or exc}", self.file, *_pos(node)) from None
+            raise CostctlError(f"invalid YAML value: {getattr(exc, 'problem', None) or exc}", self.file, *_pos(node)) from None
         if isinstance(value, (str, bool)) or value is None:
             return value
         return node.value  # timestamps, binary: keep the text

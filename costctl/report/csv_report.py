@@ -6,7 +6,7 @@ import csv
 import io
 
 from costctl.api import ShowResult
-from costctl.report.common import RenderOptions, UNITS, number, origin_text, safe, shown_fields, is_token_price
+from costctl.report.common import UNITS, RenderOptions, is_token_price, number, origin_text, safe, shown_fields
 
 HEADER = ["model_name", "model", "provider", "deployment_id", "catalog_key", "file", "line", "wildcard",
           "field", "value", "unit", "source", "origin"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from costctl.api import ShowResult
 from costctl.pricing import MAIN_FIELDS, Price
-from costctl.report.table import priced_by
 from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
+from costctl.report.table import priced_by
 
 MARK = {"custom": "custom", "default": "default", "fallback": "fallback", "none": "**$0 (none)**"}
 

@@ -7,9 +7,15 @@ from itertools import groupby
 from typing import Any
 
 from costctl.api import ShowResult
-from costctl.pricing import MAIN_FIELDS, EffectivePrices, Price
+from costctl.pricing import MAIN_FIELDS, EffectivePrices
 from costctl.report.common import (
-    SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields,
+    SHORT_NAMES,
+    UNIT_LABEL,
+    RenderOptions,
+    origin_text,
+    price_text,
+    safe,
+    shown_fields,
 )
 
 STYLE = {"custom": "cyan", "default": "green", "fallback": "yellow", "none": "bold red"}
