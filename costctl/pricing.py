@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from costctl.catalog.resolve import Resolution, litellm_fields, resolve
+from costctl.catalog.resolve import Resolution, known_providers, litellm_fields, resolve
 from costctl.catalog.store import Catalog
 from costctl.config.model import Deployment
 from costctl.config.yaml_source import YamlMap
@@ -183,16 +183,10 @@ def backend_of(dep: Deployment, catalog: Catalog) -> tuple[str, Resolution]:
     if dep.base_model:
         provider = dep.custom_llm_provider
         head = dep.base_model.split("/", 1)[0]
-        if provider is None and head not in _known_providers():
+        if provider is None and head not in known_providers():
             provider = own.provider
         return dep.base_model, resolve(dep.base_model, catalog, provider)
     return dep.model, own
-
-
-def _known_providers() -> frozenset[str]:
-    from costctl.catalog.resolve import known_providers
-
-    return known_providers()
 
 
 def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -183,12 +182,12 @@ def _deployment(
     env_refs: list[EnvRef] = []
     _resolve_env(params, f"{where}.litellm_params", file, environ, env_refs)
     _resolve_env(info, f"{where}.model_info", file, environ, env_refs)
-    model_name = _text(entry["model_name"])
+    model_name = str(entry["model_name"])
     model = params["model"]
 
     declared_id = info.get("id")
     if declared_id not in (None, ""):
-        deployment_id, id_source = _text(declared_id), "model_info"
+        deployment_id, id_source = str(declared_id), "model_info"
     else:
         native = builder.native(params.node) if params.node is not None else {}
         native = {k: _env_native(v, environ) for k, v in native.items()}
@@ -213,12 +212,6 @@ def _deployment(
         base_model=base_model if isinstance(base_model, str) and base_model else None,
         env_refs=env_refs,
     )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
 
 
 def _env_native(value: Any, environ: Mapping[str, str]) -> Any:
