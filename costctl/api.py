@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from costctl.catalog.resolve import Resolution, closest_keys, resolve
@@ -43,3 +44,86 @@ def catalog_lookup(model: str, provider: str | None = None, catalog: str = "bund
     res = resolve(model, cat, provider)
     suggestions = [] if res.key else closest_keys(model, cat)
     return LookupResult(cat, res, suggestions, cat.aliases.get(res.key) if res.key else None)
+
+
+@dataclass
+class ValidateResult:
+    catalog: Catalog
+    files: list[str]
+    findings: list  # list[rules.Finding]
+    fail_on: str
+    settings_files: list[str] = field(default_factory=list)
+    # every deployment checked: (file, line, model_name, model), for per-deployment reports
+    deployments: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            counts[f.severity] += 1
+        return counts
+
+    @property
+    def failed(self) -> bool:
+        """True when a finding is at or above the --fail-on severity (exit code 1)."""
+        from costctl.rules import SEVERITY_RANK
+
+        return any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[self.fail_on] for f in self.findings)
+
+
+def validate(
+    config_paths: list[str | Path],
+    *,
+    catalog: str | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    fail_on: str | None = None,
+    max_deviation: Decimal | None = None,
+    include_root: str | Path | None = None,
+) -> ValidateResult:
+    """Findings of every selected rule on every config. Command-line values (the arguments)
+    override the settings file found next to each config; a bad config raises CostctlError and
+    no partial result is returned."""
+    from costctl.errors import CostctlError
+    from costctl.rules import Settings, check
+    from costctl.rules.base import unknown_selectors
+    from costctl.rules.settings import find_settings
+
+    catalogs: dict[str, Catalog] = {}
+    findings = []
+    files: list[str] = []
+    settings_files: list[str] = []
+    deployments: list[tuple[str, int, str, str]] = []
+    first_catalog: Catalog | None = None
+    chosen_fail_on = fail_on
+    for path in config_paths:
+        found = find_settings(Path(path))
+        if found.source and found.source not in settings_files:
+            settings_files.append(found.source)
+        settings = Settings(
+            select=select if select else (found.select or []),
+            ignore=ignore if ignore else (found.ignore or []),
+            severity=found.severity or {},
+            fail_on=fail_on or found.fail_on or "error",
+            max_deviation=max_deviation if max_deviation is not None else (
+                found.max_deviation if found.max_deviation is not None else Decimal(50)),
+        )
+        for selectors, option in ((settings.select, "select"), (settings.ignore, "ignore")):
+            bad = unknown_selectors(selectors)
+            if bad:
+                raise CostctlError(f"--{option} {', '.join(bad)}: no rule has that code, prefix or name "
+                                   "(see costctl rules)")
+        chosen_fail_on = chosen_fail_on or settings.fail_on
+        spec = catalog or found.catalog or "bundled"
+        if spec not in catalogs:
+            catalogs[spec] = load_catalog(spec)
+        cat = catalogs[spec]
+        first_catalog = first_catalog or cat
+        cfg = load_config(path, include_root=include_root)
+        files += [f for f in cfg.files if f not in files]
+        deployments += [(d.file, d.line, d.model_name, d.model) for d in cfg.deployments]
+        findings += check(cfg, cat, [effective_prices(d, cat) for d in cfg.deployments], settings)
+    if first_catalog is None:
+        first_catalog = load_catalog(catalog or "bundled")
+    return ValidateResult(first_catalog, files, sorted(set(findings)), chosen_fail_on or "error", settings_files,
+                          deployments)

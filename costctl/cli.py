@@ -42,6 +42,21 @@ class ShowFormat(str, enum.Enum):
     markdown = "markdown"
 
 
+class ValidateFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+    junit = "junit"
+    markdown = "markdown"
+
+
+class Level(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
 class Unit(str, enum.Enum):
     token = "token"
     k = "1k"
@@ -116,7 +131,79 @@ def show(
 
     result = api.show(config, catalog=catalog, include_root=include_root)
     opts = RenderOptions(unit=unit.value, all_fields=all_fields, color=_color(output))
-    _emit(formatter(fmt.value).show(result, opts), output)
+    _emit(formatter("show", fmt.value).show(result, opts), output)
+
+
+def _split(values: Optional[list[str]]) -> list[str]:
+    """`--select CST1,CST002 --select name` -> ["CST1", "CST002", "name"]."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+@app.command()
+def validate(
+    configs: list[Path] = typer.Argument(..., help="LiteLLM proxy config(s).", show_default=False),
+    catalog: Optional[str] = typer.Option(None, "--catalog", help=CATALOG_HELP + " [default: bundled]"),
+    fmt: Optional[ValidateFormat] = typer.Option(
+        None, "--format", "-f", help="Output format [default: text; github when GITHUB_ACTIONS=true]."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these rules: codes, prefixes (CST1) or names."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Skip these rules: codes, prefixes or names."),
+    fail_on: Optional[Level] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity "
+                                            "[default: error]."),
+    max_deviation: Optional[str] = typer.Option(None, "--max-deviation",
+                                                help="CST107: percent a custom price may differ from the catalog "
+                                                "[default: 50]."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+    include_root: Optional[Path] = typer.Option(
+        None, "--include-root", help="Folder that include: files may come from (default: the config's folder)."),
+) -> None:
+    """Check configs for mistakes that make LiteLLM bill wrongly, before they deploy.
+
+    Each finding has a stable code (costctl rules), severity, file:line:col, key path, deployment
+    and a message saying what LiteLLM will do and how to fix it. Settings may also live in
+    .costctl.toml or pyproject.toml [tool.costctl] next to the config; options here win.
+    A comment `# costctl: ignore[CST105]` on a YAML line silences that code there.
+
+    Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: a config could not be read.
+
+    Example: costctl validate config.yaml --format sarif -o costctl.sarif
+    """
+    from costctl import api
+    from costctl.report import RenderOptions, formatter
+    from costctl.report.findings import summary_line
+    from costctl.rules.settings import parse_percent
+
+    chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    result = api.validate(
+        list(configs), catalog=catalog, select=_split(select), ignore=_split(ignore),
+        fail_on=fail_on.value if fail_on else None,
+        max_deviation=parse_percent(max_deviation, "--max-deviation") if max_deviation is not None else None,
+        include_root=include_root,
+    )
+    opts = RenderOptions(color=_color(output) and chosen == "text")
+    _emit(formatter("validate", chosen).validate(result, opts), output)
+    sys.stderr.write(summary_line(result) + "\n")
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def rules(
+    code: Optional[str] = typer.Argument(None, help="A rule code or name: print its full documentation."),
+) -> None:
+    """List the validation rules, or explain one.
+
+    Example: costctl rules CST104
+    """
+    from costctl.errors import CostctlError
+    from costctl.rules import RULES
+
+    if code is None:
+        for r in sorted(RULES.values(), key=lambda r: r.code):
+            typer.echo(f"{r.code}  {r.name:<28} {r.severity:<8} {r.summary}")
+        return
+    found = RULES.get(code.upper()) or next((r for r in RULES.values() if r.name == code.lower()), None)
+    if found is None:
+        raise CostctlError(f"no rule {code} (costctl rules lists them)")
+    typer.echo(f"{found.code} {found.name} ({found.severity})\n\n{found.doc}")
 
 
 @catalog_app.command("info")

@@ -31,6 +31,7 @@ CACHE_READ = "cache_read_input_token_cost"
 CACHE_WRITE = "cache_creation_input_token_cost"
 CACHE_WRITE_1H = "cache_creation_input_token_cost_above_1hr"
 MAIN_FIELDS = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
+FIELD_LABELS = {INPUT: "input", OUTPUT: "output", CACHE_READ: "cache read", CACHE_WRITE: "cache write"}
 
 # Cache prices a custom-priced deployment inherits when it sets a custom input price
 # (registry.py `_CACHE_PRICING_FIELDS`).

@@ -36,3 +36,11 @@ def test_show_json_validates(config):
     assert doc.deployments
     for dep in doc.deployments:
         assert set(MAIN_FIELDS) <= set(dep.prices)
+
+
+@pytest.mark.parametrize("config", ["examples/broken.yaml", "examples/clean.yaml", "examples/config.yaml"])
+def test_validate_json_validates(config):
+    from costctl.report.schema import ValidateDocument
+
+    doc = ValidateDocument.model_validate_json(run_cli("validate", config, "--format", "json").stdout)
+    assert doc.summary.error == sum(1 for f in doc.findings if f.severity == "error")

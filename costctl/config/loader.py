@@ -73,7 +73,8 @@ def load_config(
         pending.extend((e, location, inc_shown, ln) for e, ln in _include_entries(included, inc_shown))
         loaded.add(str(real))
 
-    config = Config(path=shown, files=list(files), data=merged)
+    config = Config(path=shown, files=list(files), data=merged,
+                    sources={name: (tree, b.text) for name, (tree, b) in files.items()})
     for name, (tree, _b) in files.items():
         config.duplicates.extend(_duplicates(tree, name, ""))
 

@@ -56,3 +56,6 @@ class Config:
     litellm_settings: dict[str, Any] = field(default_factory=dict)
     # (file, key path, yaml_source.Duplicate)
     duplicates: list[tuple[str, str, Any]] = field(default_factory=list)
+    # file -> (its own YAML tree before includes were merged, its text): for rules that need
+    # positions outside model_list and the inline `# costctl: ignore[...]` comments
+    sources: dict[str, tuple[Any, str]] = field(default_factory=dict)

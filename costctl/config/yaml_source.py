@@ -97,6 +97,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.count = 0
+        self.text = ""
         self._native = _Loader("")
 
     def build(self, node: yaml.Node) -> Any:
@@ -234,6 +235,7 @@ def load_yaml(path: Path, shown: str | None = None) -> tuple[Any, _Builder]:
     except yaml.YAMLError as exc:
         raise CostctlError(f"YAML error: {exc}", shown) from None
     builder = _Builder(shown)
+    builder.text = text
     if node is None:
         return None, builder
     return builder.build(node), builder

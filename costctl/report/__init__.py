@@ -1,4 +1,4 @@
-"""Formatters: one name -> class registry; every command renders through it."""
+"""Formatters: one name -> class registry per command; every command renders through it."""
 
 from __future__ import annotations
 
@@ -8,17 +8,28 @@ from costctl.report.common import RenderOptions
 
 __all__ = ["FORMATS", "RenderOptions", "formatter"]
 
-# name -> "module:Class"; imported on use so `--help` stays fast.
-FORMATS: dict[str, str] = {
-    "table": "costctl.report.table:TableFormatter",
-    "json": "costctl.report.json_report:JsonFormatter",
-    "csv": "costctl.report.csv_report:CsvFormatter",
-    "markdown": "costctl.report.markdown:MarkdownFormatter",
+# command -> format name -> "module:Class"; imported on use so `--help` stays fast.
+FORMATS: dict[str, dict[str, str]] = {
+    "show": {
+        "table": "costctl.report.table:TableFormatter",
+        "json": "costctl.report.json_report:JsonFormatter",
+        "csv": "costctl.report.csv_report:CsvFormatter",
+        "markdown": "costctl.report.markdown:MarkdownFormatter",
+    },
+    "validate": {
+        "text": "costctl.report.findings:TextFormatter",
+        "json": "costctl.report.json_report:JsonFormatter",
+        "github": "costctl.report.findings:GithubFormatter",
+        "sarif": "costctl.report.findings:SarifFormatter",
+        "junit": "costctl.report.findings:JunitFormatter",
+        "markdown": "costctl.report.markdown:MarkdownFormatter",
+    },
 }
 
 
-def formatter(name: str) -> Any:
+def formatter(command: str, name: str) -> Any:
+    """The formatter object for `name` (it has a method named after the command)."""
     import importlib
 
-    module, cls = FORMATS[name].split(":")
+    module, cls = FORMATS[command][name].split(":")
     return getattr(importlib.import_module(module), cls)()

@@ -7,16 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from costctl.config.secrets import redact
-from costctl.pricing import MAIN_FIELDS, EffectivePrices, Price
+from costctl.money import number
+from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, EffectivePrices, Price
 
 UNITS = {"token": Decimal(1), "1k": Decimal(1000), "1m": Decimal(1_000_000)}
 UNIT_LABEL = {"token": "per token", "1k": "per 1K tokens", "1m": "per 1M tokens"}
-SHORT_NAMES = {
-    "input_cost_per_token": "input",
-    "output_cost_per_token": "output",
-    "cache_read_input_token_cost": "cache read",
-    "cache_creation_input_token_cost": "cache write",
-}
+SHORT_NAMES = FIELD_LABELS
 
 
 @dataclass(frozen=True)
@@ -30,16 +26,6 @@ class RenderOptions:
 def safe(text: Any) -> str:
     """A config string as it may be shown: secret-looking parts replaced."""
     return redact("" if text is None else str(text))
-
-
-def number(value: Decimal | None) -> str:
-    """Exact decimal text, never an exponent (`0.0000025`, `2.5`, `0`)."""
-    if value is None:
-        return ""
-    if value == 0:
-        return "0"
-    text = format(value.normalize(), "f")
-    return text
 
 
 def scaled(price: Price, unit: str) -> Decimal | None:

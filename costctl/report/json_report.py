@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from costctl.api import ShowResult
+from costctl.api import ShowResult, ValidateResult
 from costctl.pricing import EffectivePrices, Price
 from costctl.report.common import RenderOptions, number, plain_structure, safe
 
@@ -63,5 +63,23 @@ class JsonFormatter:
             "config": result.config.path,
             "files": result.config.files,
             "deployments": [deployment_json(ep) for ep in result.deployments],
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    def validate(self, result: ValidateResult, opts: RenderOptions) -> str:
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "command": "validate",
+            "catalog": result.catalog.stamp(),
+            "files": result.files,
+            "settings": result.settings_files,
+            "fail_on": result.fail_on,
+            "findings": [
+                {"code": f.code, "name": f.name, "severity": f.severity, "message": safe(f.message),
+                 "file": f.file, "line": f.line, "column": f.column, "path": f.path,
+                 "deployment": safe(f.deployment) if f.deployment is not None else None}
+                for f in result.findings
+            ],
+            "summary": result.summary,
         }
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from costctl.api import ShowResult
+from costctl.api import ShowResult, ValidateResult
 from costctl.pricing import MAIN_FIELDS, Price
 from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
 from costctl.report.table import priced_by
@@ -54,4 +54,21 @@ class MarkdownFormatter:
                     lines.append(f"| `{name}` | {cell(price_text(name, p, opts.unit))} | {p.source} | "
                                  f"{cell(origin_text(p))} |")
         lines += ["", f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
+        return "\n".join(lines)
+
+    def validate(self, result: ValidateResult, opts: RenderOptions) -> str:
+        s = result.summary
+        icon = "❌" if result.failed else "✅"
+        lines = [
+            f"{icon} **costctl validate**: {s['error']} errors, {s['warning']} warnings, {s['info']} info in "
+            f"{len(result.files)} files ({len(result.deployments)} deployments; fail on {result.fail_on}).",
+            "",
+        ]
+        if result.findings:
+            lines += ["| where | code | severity | deployment | message |", "|---|---|---|---|---|"]
+            for f in result.findings:
+                lines.append(f"| `{cell(f.file)}:{f.line}` | {f.code} {f.name} | {f.severity} | "
+                             f"{cell(f.deployment or '')} | {cell(f.message)} |")
+            lines.append("")
+        lines += [f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
         return "\n".join(lines)

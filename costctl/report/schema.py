@@ -66,4 +66,35 @@ class ShowDocument(_Strict):
     deployments: list[DeploymentOut]
 
 
-DOCUMENTS = {"show": ShowDocument}
+class FindingOut(_Strict):
+    code: str = Field(description="Stable rule code, e.g. CST101 (costctl rules).")
+    name: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    file: str
+    line: int = Field(description="1-based")
+    column: int = Field(description="1-based")
+    path: str = Field(description="Key path, e.g. model_list[0].litellm_params.input_cost_per_token ('' when none).")
+    deployment: Optional[str] = Field(description="model_name of the deployment, when the finding has one.")
+
+
+class Summary(_Strict):
+    error: int
+    warning: int
+    info: int
+
+
+class ValidateDocument(_Strict):
+    """`costctl validate --format json`."""
+
+    schema_version: Literal[1]
+    command: Literal["validate"]
+    catalog: CatalogStamp
+    files: list[str]
+    settings: list[str] = Field(description="Settings files that applied (.costctl.toml / pyproject.toml).")
+    fail_on: Literal["error", "warning", "info"]
+    findings: list[FindingOut] = Field(description="Sorted by file, line, code.")
+    summary: Summary
+
+
+DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument}

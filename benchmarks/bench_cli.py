@@ -1,6 +1,6 @@
-"""Start-up and `costctl show` timings against the foundation issue's targets.
+"""Start-up, `costctl show` and `costctl validate` timings against the issues' targets.
 
-    python benchmarks/bench_show.py [--deployments 2000] [--runs 5]
+    python benchmarks/bench_cli.py [--deployments 2000] [--runs 5]
 
 Runs each command as a user would (a fresh process every time) and prints the median wall time
 next to its target. Exits 1 when a target is missed.
@@ -23,7 +23,9 @@ def median_wall(cmd: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode not in (0, 1):  # validate exits 1 on findings; 2 is a failure
+            raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr}")
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -45,6 +47,9 @@ def main() -> int:
             (f"show {args.deployments} deployments, json", costctl + ["show", str(config), "--format", "json"], 1.5),
             (f"show {args.deployments} deployments, csv --all-fields",
              costctl + ["show", str(config), "--format", "csv", "--all-fields"], None),
+            (f"validate {args.deployments} deployments, text", costctl + ["validate", str(config)], 2.0),
+            (f"validate {args.deployments} deployments, sarif",
+             costctl + ["validate", str(config), "--format", "sarif"], 2.0),
         ]
         failed = False
         print(f"{'command':<52} {'median s':>9} {'target s':>9}")
