@@ -171,11 +171,11 @@ class JunitFormatter:
             cases += [(line, name, model) for f_, line, name, model in result.deployments if f_ == file]
             suite = ET.SubElement(suites, "testsuite", name=file)
             tests = failures = 0
-            for line, name, model in cases:
-                found = by_place.get((file, line), [])
-                if line is None and not found:
+            for start, name, model in cases:
+                found = by_place.get((file, start), [])
+                if start is None and not found:
                     continue
-                label = f"{safe(name)} · {safe(model)} (line {line})" if line is not None else "config file"
+                label = f"{safe(name)} · {safe(model)} (line {start})" if start is not None else "config file"
                 case = ET.SubElement(suite, "testcase", classname=file, name=label)
                 tests += 1
                 failing = [f for f in found if RANK[f.severity] >= RANK[result.fail_on]]
