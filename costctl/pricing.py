@@ -99,6 +99,9 @@ class EffectivePrices:
     custom: bool
     prices: dict[str, Price] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # custom keys LiteLLM ignores because the deployment's entry prices no token (e.g. only a
+    # cache price): the deployment is billed at the catalog default instead
+    ignored_custom: list[str] = field(default_factory=list)
 
     @property
     def catalog_key(self) -> str | None:
@@ -198,30 +201,29 @@ def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:
     custom_info = [k for k in dep.info if k in _MODEL_INFO_PRICE_KEYS and _is_set(dep.info, k)]
     ep = EffectivePrices(dep, provider, backend_model, res, custom=bool(custom_params or custom_info))
     prices = ep.prices
-    entry = res.entry or {}
 
-    def default(name: str) -> Price | None:
-        raw = entry.get(name)
-        if raw is None:
-            return None
-        if isinstance(raw, (list, dict)):
-            return Price(None, DEFAULT, res.key, structured=raw)
-        number = _catalog_number(raw)
-        return Price(number, DEFAULT, res.key) if number is not None else None
+    def default_from(res: Resolution) -> Any:
+        entry = res.entry or {}
 
+        def default(name: str) -> Price | None:
+            raw = entry.get(name)
+            if raw is None:
+                return None
+            if isinstance(raw, (list, dict)):
+                return Price(None, DEFAULT, res.key, structured=raw)
+            number = _catalog_number(raw)
+            return Price(number, DEFAULT, res.key) if number is not None else None
+
+        return entry, default
+
+    entry, default = default_from(res)
     if not ep.custom and dep.wildcard and res.key is None:
         # A wildcard routes many models: each request is priced by the model it names.
         for name in MAIN_FIELDS:
             prices[name] = Price(None, DEFAULT, "catalog entry of each model the wildcard matches")
         ep.notes.append("wildcard: each request is priced by the catalog entry of the model it names")
         return ep
-    if not ep.custom:
-        for name in entry:
-            if is_price_field(name) and (p := default(name)) is not None:
-                prices[name] = p
-        if res.key is None:
-            ep.notes.append(f"'{backend_model}' is not in the catalog and has no custom price: billed $0")
-    else:
+    if ep.custom:
         for key in custom_info:
             prices[key] = _custom_price(dep.info, key, "model_info", dep.file, dep)
         for key in custom_params:
@@ -230,6 +232,24 @@ def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:
         for key in [k for k, p in prices.items() if p.value is None and p.structured is None]:
             ep.notes.append(f"{key} is set but is not a number: LiteLLM cannot use it")
         _inherit(ep, entry, default)
+        if not any(_prices_something(name, p) for name, p in prices.items()):
+            # LiteLLM's cost calculator skips a deployment entry without any per-token rate
+            # (`_cost_map_entry_prices_anything`) and prices the request by its model instead.
+            ep.ignored_custom = sorted(k for k, p in prices.items() if p.source == CUSTOM)
+            ep.notes.append(f"custom {', '.join(ep.ignored_custom)} without an input, output or other per-token "
+                            "price: LiteLLM ignores the deployment's prices and bills the catalog default")
+            prices.clear()
+            ep.custom = False
+            if dep.base_model:
+                res = resolve(dep.model, catalog, dep.custom_llm_provider)
+                ep.catalog, ep.backend_model, ep.provider = res, dep.model, res.provider
+                entry, default = default_from(res)
+    if not ep.custom:
+        for name in entry:
+            if is_price_field(name) and (p := default(name)) is not None:
+                prices[name] = p
+        if res.key is None:
+            ep.notes.append(f"'{ep.backend_model}' is not in the catalog and has no custom price: billed $0")
 
     for ref in dep.env_refs:
         if not ref.resolved and (ref.key in _MODEL_INFO_PRICE_KEYS):
@@ -237,6 +257,18 @@ def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:
                             "the proxy's environment decides this price")
     _fallbacks(ep)
     return ep
+
+
+# Fields that make a deployment's own entry count as priced (cost_calculator.py
+# `_NON_TOKEN_RATE_FIELDS` and `_cost_map_entry_prices_anything`).
+_NON_TOKEN_RATE_FIELDS = frozenset({"cost_per_second", "input_cost_per_second", "output_cost_per_second",
+                                    "input_cost_per_query", "input_cost_per_text_message", "tiered_pricing"})
+
+
+def _prices_something(name: str, price: Price) -> bool:
+    if price.value is None and price.structured is None:
+        return False
+    return name in _NON_TOKEN_RATE_FIELDS or ("cost_per" in name and "token" in name)
 
 
 def _has(prices: Mapping[str, Price], name: str) -> bool:

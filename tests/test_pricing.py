@@ -240,3 +240,15 @@ def test_cost_of_on_effective_prices_of_the_example(catalog):
     u = Usage(prompt_tokens=10_000, completion_tokens=2_000, cached_tokens=4_000)
     # custom input 2.5e-6, output billed $0, cache read inherited 3e-7
     assert cost_of(u, ep.entry(), ep.provider) == 6000 * D("0.0000025") + 4000 * D("0.0000003")
+
+
+def test_custom_prices_without_any_token_rate_are_ignored(prices_of):
+    """LiteLLM 1.110.2 skips a deployment entry with no per-token rate and bills the catalog
+    default (checked with scripts/crosscheck_litellm.py)."""
+    ep = prices_of("model: openai/gpt-4o\ncache_read_input_token_cost: 0.000001")
+    assert not ep.custom and ep.ignored_custom == ["cache_read_input_token_cost"]
+    assert summary(ep, "cache_read_input_token_cost") == ("0.00000125", "default", "gpt-4o")
+    assert summary(ep, "input_cost_per_token") == ("0.0000025", "default", "gpt-4o")
+    # a service-tier rate is a per-token rate: that entry is used, and bills standard tokens at $0
+    tier = prices_of("model: openai/gpt-4o", "input_cost_per_token_priority: 0.000005")
+    assert tier.custom and summary(tier, "input_cost_per_token")[1] == "none"

@@ -187,7 +187,9 @@ def unpriced_model(ctx: Context) -> Iterator[Hit]:
     """
     for ep in ctx.prices:
         dep = ep.deployment
-        if dep.wildcard or ep.catalog_key is not None or ep.custom or _azure_without_base(ep):
+        if dep.wildcard or ep.catalog_key is not None or _azure_without_base(ep):
+            continue
+        if ep.prices[INPUT].source != NONE or ep.prices[OUTPUT].source != NONE:
             continue
         yield deployment_hit(dep, f"'{ep.backend_model}' is not in the catalog and has no custom price: "
                              "LiteLLM logs every request of this deployment at $0", dep.params, "model", "litellm_params")
@@ -195,11 +197,13 @@ def unpriced_model(ctx: Context) -> Iterator[Hit]:
 
 @rule("CST105", "partial-custom-price", "error")
 def partial_custom_price(ctx: Context) -> Iterator[Hit]:
-    """A custom input price without an output price, or the reverse.
+    """A custom input price without an output price, or the reverse (or custom prices with neither).
 
     A deployment with any custom price is priced from its own entry: LiteLLM does not take the
     missing side from the catalog, it bills it at $0 (logging "priced at $0 … missing_pricing_key").
     Custom input alone: output tokens are free; custom output alone: input and cached tokens are.
+    Custom prices without any per-token rate (only a cache price, say) are ignored altogether:
+    the deployment bills the catalog default, not what the config says.
 
     Example:
         litellm_params:
@@ -210,6 +214,12 @@ def partial_custom_price(ctx: Context) -> Iterator[Hit]:
     """
     for ep in ctx.prices:
         dep = ep.deployment
+        if ep.ignored_custom and not dep.wildcard:
+            key = ep.ignored_custom[0]
+            where = "litellm_params" if key in dep.params else "model_info"
+            yield deployment_hit(dep, f"custom {', '.join(ep.ignored_custom)} without an input or output price: LiteLLM "
+                                 "ignores these prices and bills the catalog default",
+                                 dep.params if where == "litellm_params" else dep.info, key, where)
         if not ep.custom or dep.wildcard:
             continue
         inp, out = ep.prices[INPUT], ep.prices[OUTPUT]
