@@ -194,7 +194,34 @@ def test_rules_command_and_readme_document_every_rule():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, rule in RULES.items():
         assert code in listing.stdout and rule.name in listing.stdout
-        assert f"{code}" in readme and rule.name in readme, f"README does not document {code}"
+        row = f"| {code} | `{rule.name}` | {rule.severity} | {rule.summary.replace('|', chr(92) + '|')} |"
+        assert row in readme, f"README's rule table is out of date for {code}: expected {row}"
     one = run_cli("rules", "CST104")
     assert one.returncode == 0 and "Fix:" in one.stdout
     assert run_cli("rules", "CST999").returncode == 2
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS["validate"]))
+def test_no_secret_in_any_validate_format(write, fmt):
+    secret = "sk-live-9f8e7d6c5b4a39281726354"
+    path = write("secret.yaml", f"""
+        model_list:
+          - model_name: a
+            litellm_params:
+              model: openai/gpt-4o
+              api_key: {secret}
+              input_cost_per_token: {secret}
+              api_base: https://user:hunter2hunter2@proxy.example.com
+          - model_name: b
+            litellm_params:
+              model: azure/x
+              api_key: os.environ/COSTCTL_SECRET_KEY
+        litellm_settings:
+          cost_discount_config: {{openai: {secret}}}
+    """)
+    result = run_cli("validate", str(path), "--format", fmt, env={"COSTCTL_SECRET_KEY": "sk-env-0123456789abcdef"})
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    for value in (secret, "hunter2hunter2", "sk-env-0123456789abcdef"):
+        assert value not in out
+    assert "CST101" in out or "price-not-a-number" in out
