@@ -215,11 +215,11 @@ def partial_custom_price(ctx: Context) -> Iterator[Hit]:
     for ep in ctx.prices:
         dep = ep.deployment
         if ep.ignored_custom and not dep.wildcard:
-            key = ep.ignored_custom[0]
-            where = "litellm_params" if key in dep.params else "model_info"
+            ignored = ep.ignored_custom[0]
+            place = "litellm_params" if ignored in dep.params else "model_info"
             yield deployment_hit(dep, f"custom {', '.join(ep.ignored_custom)} without an input or output price: LiteLLM "
                                  "ignores these prices and bills the catalog default",
-                                 dep.params if where == "litellm_params" else dep.info, key, where)
+                                 dep.params if place == "litellm_params" else dep.info, ignored, place)
         if not ep.custom or dep.wildcard:
             continue
         inp, out = ep.prices[INPUT], ep.prices[OUTPUT]
