@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from costctl.catalog.resolve import Resolution, closest_keys, resolve
 from costctl.catalog.store import Catalog, load_catalog
@@ -127,3 +128,61 @@ def validate(
         first_catalog = load_catalog(catalog or "bundled")
     return ValidateResult(first_catalog, files, sorted(set(findings)), chosen_fail_on or "error", settings_files,
                           deployments)
+
+
+@dataclass
+class ReconcileResult:
+    catalog: Catalog
+    config: str
+    inputs: list[str]
+    outcome: Any  # reconcile.Outcome
+    options: Any  # reconcile.Options
+    fail_on_drift_usd: Decimal | None
+    fail_on_drift_pct: Decimal | None
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+
+def reconcile(
+    config_path: str | Path,
+    logs: list[str],
+    *,
+    catalog: str = "bundled",
+    options: Any = None,
+    input_format: str | None = None,
+    mapping: dict[str, str] | None = None,
+    fail_on_drift_usd: Decimal | None = None,
+    fail_on_drift_pct: Decimal | None = Decimal("0.001"),
+    mismatches_out: Any = None,
+    on_read: Any = None,
+    include_root: str | Path | None = None,
+) -> ReconcileResult:
+    """Recompute every logged request's cost from the config and compare it with `spend`."""
+    from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, Reconciler
+    from costctl.reconcile.engine import write_mismatch
+    from costctl.usage import open_source
+
+    cfg = load_config(config_path, include_root=include_root)
+    cat = load_catalog(catalog)
+    sources = [open_source(path, input_format) for path in logs]
+    reconciler = Reconciler(Pricer(cfg, cat), options or Options(),
+                            write_mismatch(mismatches_out) if mismatches_out is not None else None)
+    for source in sources:
+        reconciler.feed(source, mapping, on_read)
+    outcome = reconciler.outcome()
+    t = outcome.totals
+    failures = []
+    severe = {c: n for c, n in t.mismatches_by_cause.items() if c in SEVERE_CAUSES}
+    if severe:
+        failures.append("mismatches caused by " + ", ".join(f"{c} ({n})" for c, n in sorted(severe.items())))
+    if fail_on_drift_usd is not None and t.abs_drift > fail_on_drift_usd:
+        failures.append(f"drift ${t.abs_drift} above --fail-on-drift-usd {fail_on_drift_usd}")
+    if fail_on_drift_pct is not None and t.abs_drift > 0:
+        pct = t.abs_drift / t.expected * 100 if t.expected else Decimal(100)
+        if pct > fail_on_drift_pct:
+            failures.append(f"drift {pct:.4f} % of expected above --fail-on-drift-pct {fail_on_drift_pct}")
+    return ReconcileResult(cat, str(config_path), [s.name for s in sources], outcome, reconciler.options,
+                           fail_on_drift_usd, fail_on_drift_pct, failures)

@@ -10,7 +10,11 @@ import enum
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
 
 import typer
 
@@ -55,6 +59,24 @@ class Level(str, enum.Enum):
     error = "error"
     warning = "warning"
     info = "info"
+
+
+class InputFormat(str, enum.Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+    json = "json"
+
+
+class GroupBy(str, enum.Enum):
+    model_group = "model_group"
+    deployment = "deployment"
+    model = "model"
+    provider = "provider"
+    team = "team"
+    api_key = "api_key"
+    user = "user"
+    day = "day"
+    tag = "tag"
 
 
 class Unit(str, enum.Enum):
@@ -183,6 +205,157 @@ def validate(
     _emit(formatter("validate", chosen).validate(result, opts), output)
     sys.stderr.write(summary_line(result) + "\n")
     raise typer.Exit(1 if result.failed else 0)
+
+
+def _decimal(value: Optional[str], option: str) -> Optional["Decimal"]:
+    from decimal import Decimal, InvalidOperation
+
+    from costctl.errors import CostctlError
+
+    if value is None:
+        return None
+    try:
+        number = Decimal(value.rstrip("%"))
+    except InvalidOperation:
+        raise CostctlError(f"{option} expects a number, not {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise CostctlError(f"{option} expects a non-negative number, not {value!r}")
+    return number
+
+
+def _time(value: Optional[str], option: str) -> Optional["datetime"]:
+    from costctl.errors import CostctlError
+    from costctl.usage.record import Skip, parse_time
+
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except Skip:
+        raise CostctlError(f"{option} expects an ISO-8601 date or time (UTC), e.g. 2026-11-01 or "
+                           f"2026-11-01T12:00:00Z, not {value!r}") from None
+
+
+@app.command()
+def reconcile(
+    config: Path = typer.Argument(..., help="LiteLLM proxy config (config.yaml).", show_default=False),
+    logs: list[str] = typer.Argument(..., help="Spend logs: CSV, JSONL or JSON (.gz too); '-' for stdin.",
+                                     show_default=False),
+    catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
+    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
+    group_by: Optional[list[GroupBy]] = typer.Option(None, "--group-by", help="Group totals by these keys "
+                                                     "(repeatable) [default: model_group]."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only rows with startTime >= this (UTC)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only rows with startTime < this (UTC)."),
+    tolerance_usd: str = typer.Option("1e-9", "--tolerance-usd", help="A row matches within this many USD..."),
+    tolerance_pct: str = typer.Option("0.0001", "--tolerance-pct", help="...or within this percent of expected."),
+    fail_on_drift_usd: Optional[str] = typer.Option(None, "--fail-on-drift-usd",
+                                                    help="Exit 1 when the summed |delta| of mismatches passes this."),
+    fail_on_drift_pct: str = typer.Option("0.001", "--fail-on-drift-pct",
+                                          help="Exit 1 when the summed |delta| of mismatches passes this percent "
+                                          "of expected."),
+    top: int = typer.Option(20, "--top", min=0, help="How many of the largest mismatches to list."),
+    mismatches_out: Optional[Path] = typer.Option(None, "--mismatches-out",
+                                                  help="Write every mismatched row to FILE as JSONL."),
+    input_format: Optional[InputFormat] = typer.Option(None, "--input-format",
+                                                       help="Force the log format (default: from name and content)."),
+    map_: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN: read FIELD (spend, model_group, "
+                                             "prompt_tokens, ...) from COLUMN of another export (repeatable)."),
+    strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the result untrustworthy: exit 2."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+) -> None:
+    """Recompute what every logged request should have cost, and explain each mismatch.
+
+    Reads LiteLLM spend logs (LiteLLM_SpendLogs rows as CSV, JSONL or the JSON list GET /spend/logs
+    returns), prices each row from the deployment's effective prices and usage, and compares it
+    with the recorded spend. Causes: unknown-deployment, zero-spend, default-price,
+    cache-not-discounted, unit-error, other.
+
+    Exit 0: clean; 1: drift above --fail-on-drift-* or a zero-spend / default-price / unit-error
+    mismatch; 2: unreadable input (or any skipped row with --strict).
+
+    Example: costctl reconcile config.yaml spend_logs.csv.gz --group-by model_group --group-by day
+    """
+    from costctl import api
+    from costctl.errors import CostctlError
+    from costctl.reconcile import Options
+    from costctl.report import RenderOptions, formatter
+
+    mapping: dict[str, str] = {}
+    for item in map_ or []:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            raise CostctlError(f"--map expects FIELD=COLUMN, not {item!r}")
+        mapping[field.strip()] = column.strip()
+    options = Options(
+        tolerance_usd=_decimal(tolerance_usd, "--tolerance-usd"),  # type: ignore[arg-type]
+        tolerance_pct=_decimal(tolerance_pct, "--tolerance-pct"),  # type: ignore[arg-type]
+        since=_time(since, "--since"),
+        until=_time(until, "--until"),
+        group_by=tuple(g.value for g in group_by) if group_by else ("model_group",),
+        top=top,
+    )
+    out_file = None
+    try:
+        if mismatches_out is not None:
+            try:
+                out_file = mismatches_out.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise CostctlError(f"cannot write: {exc.strerror}", str(mismatches_out)) from None
+        with _progress(logs, quiet) as on_read:
+            result = api.reconcile(
+                config, logs, catalog=catalog, options=options,
+                input_format=input_format.value if input_format else None, mapping=mapping,
+                fail_on_drift_usd=_decimal(fail_on_drift_usd, "--fail-on-drift-usd"),
+                fail_on_drift_pct=_decimal(fail_on_drift_pct, "--fail-on-drift-pct"),
+                mismatches_out=out_file, on_read=on_read,
+            )
+    finally:
+        if out_file is not None:
+            out_file.close()
+    t = result.outcome.totals
+    if strict and t.rows_skipped:
+        reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.skipped_by_reason.items()))
+        first = t.skip_examples[0]
+        raise CostctlError(f"--strict: {t.rows_skipped} rows skipped ({reasons}); first at {first[0]}:{first[1]}: "
+                           f"{first[3]}")
+    _emit(formatter("reconcile", fmt.value).reconcile(result, RenderOptions(color=_color(output))), output)
+    sys.stderr.write(f"{t.rows_read:,} rows read: {t.rows_reconciled:,} reconciled, {t.rows_skipped:,} skipped; "
+                     f"{t.mismatched_rows:,} mismatched" + ("; " + "; ".join(result.failures) if result.failures else "")
+                     + "\n")
+    raise typer.Exit(1 if result.failed else 0)
+
+
+class _progress:
+    """A rich progress bar of bytes read on stderr, only when stderr is a terminal."""
+
+    def __init__(self, logs: list[str], quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.total = None
+        if self.enabled and "-" not in logs:
+            try:
+                self.total = sum(os.path.getsize(p) for p in logs)
+            except OSError:
+                self.total = None
+        self.bar = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+        self.bar = Progress(TextColumn("reconcile"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                            TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("read", total=self.total)
+        bar = self.bar
+        return lambda n: bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @app.command()

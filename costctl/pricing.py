@@ -339,7 +339,7 @@ def _fallbacks(ep: EffectivePrices) -> None:
 # The cost of one request
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Usage:
     """Token counts of one request, as LiteLLM's usage object and spend logs give them.
 
@@ -417,17 +417,15 @@ class _Rates:
         return default
 
 
-def context_tiers(prices: Mapping[str, Any], prompt_tokens: int, provider: str | None,
-                  service_tier: str | None = None) -> list[str]:
-    """The `_above_<N>_tokens` thresholds the prompt crosses, lowest first, as their key text
-    (e.g. `200k`). Any input/output/cache key with such a suffix defines a threshold; each
-    crossed one overrides the rates it sets (so the highest tier that sets a rate wins)."""
+def _thresholds(prices: Mapping[str, Any], service_tier: str | None) -> list[tuple[Decimal, str]]:
+    """Every `_above_<N>_tokens` threshold the entry defines for this service tier, lowest first,
+    with its key text (e.g. `200k`). Any input/output/cache key with such a suffix defines one."""
     rates = _Rates(prices, service_tier)
     tier_suffix = f"_{rates.suffix}" if rates.suffix else ""
-    inclusive = provider in INCLUSIVE_TIER_PROVIDERS
-    crossed: list[tuple[Decimal, str]] = []
+    found: set[tuple[Decimal, str]] = set()
+    prefixes = tuple(f"{p}_above_" for p in _TIER_PREFIXES)
     for key in prices:
-        if not key.startswith(tuple(f"{p}_above_" for p in _TIER_PREFIXES)) or "_tokens" not in key:
+        if not key.startswith(prefixes) or "_tokens" not in key:
             continue
         if key.endswith(_NON_STANDARD_SUFFIXES) and not (tier_suffix and key.endswith(tier_suffix)):
             continue
@@ -437,17 +435,23 @@ def context_tiers(prices: Mapping[str, Any], prompt_tokens: int, provider: str |
             threshold = _threshold(key)
         except (InvalidOperation, IndexError):
             continue
-        if prompt_tokens > threshold or (inclusive and prompt_tokens == threshold):
-            crossed.append((threshold, key.rsplit("_above_", 1)[1].split("_tokens")[0]))
-    return [text for _, text in sorted(set(crossed))]
+        found.add((threshold, key.rsplit("_above_", 1)[1].split("_tokens")[0]))
+    return sorted(found)
 
 
-def _select_table_tier(prices: Mapping[str, Any], prompt_tokens: int) -> Mapping[str, Any] | None:
-    """The `tiered_pricing` row whose range holds the prompt (`start < tokens <= end`; above
-    every range, the last one), as LiteLLM's select_tier_for_input picks it."""
+def context_tiers(prices: Mapping[str, Any], prompt_tokens: int, provider: str | None,
+                  service_tier: str | None = None) -> list[str]:
+    """The thresholds the prompt crosses, lowest first (xai: from the threshold itself; others:
+    strictly above). Each crossed one overrides the rates it sets."""
+    inclusive = provider in INCLUSIVE_TIER_PROVIDERS
+    return [text for threshold, text in _thresholds(prices, service_tier)
+            if prompt_tokens > threshold or (inclusive and prompt_tokens == threshold)]
+
+
+def _table_rows(prices: Mapping[str, Any]) -> list[tuple[Decimal, Decimal, Mapping[str, Any]]]:
     table = prices.get("tiered_pricing")
-    if not isinstance(table, list) or not table or prompt_tokens <= 0:
-        return None
+    if not isinstance(table, list):
+        return []
     ranged = []
     for tier in table:
         bounds = tier.get("range") if isinstance(tier, Mapping) else None
@@ -455,14 +459,18 @@ def _select_table_tier(prices: Mapping[str, Any], prompt_tokens: int) -> Mapping
             lo, hi = _number(bounds[0]), _number(bounds[1])
             if lo is not None and hi is not None:
                 ranged.append((lo, hi, tier))
-    if not ranged:
-        return None
     ranged.sort(key=lambda r: r[0])
-    for lo, hi, tier in ranged:
-        if lo < prompt_tokens <= hi:
-            return tier if INPUT in tier else None
-    last = ranged[-1][2]
-    return last if INPUT in last else None
+    return ranged
+
+
+def _table_index(rows: list[tuple[Decimal, Decimal, Mapping[str, Any]]], prompt_tokens: int) -> int | None:
+    """Index of the `tiered_pricing` row that prices the request (`start < tokens <= end`; above
+    every range, the last one), as LiteLLM's select_tier_for_input picks it; None when no row
+    applies or it has no input price."""
+    if not rows or prompt_tokens <= 0:
+        return None
+    index = next((i for i, (lo, hi, _t) in enumerate(rows) if lo < prompt_tokens <= hi), len(rows) - 1)
+    return index if INPUT in rows[index][2] else None
 
 
 @dataclass(frozen=True)
@@ -479,14 +487,11 @@ class TokenRates:
     audio_output: Decimal
 
 
-def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -> TokenRates:
-    """The rates LiteLLM bills one request at (`_get_token_base_cost` and its helpers)."""
-    if provider in HALF_PRICE_CACHE_PROVIDERS and prices.get(CACHE_READ) is None:
-        base_input = _number(prices.get(INPUT))
-        if base_input is not None:
-            prices = {**prices, CACHE_READ: base_input / 2}
-    r = _Rates(prices, usage.service_tier)
-    table_tier = _select_table_tier(prices, usage.prompt_tokens)
+def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[str],
+           table_tier: Mapping[str, Any] | None) -> TokenRates:
+    """The rates for one combination of service tier, crossed thresholds and tier-table row
+    (LiteLLM's `_get_token_base_cost` and the reasoning/audio rate helpers)."""
+    r = _Rates(prices, service_tier)
     reasoning: Decimal | None = None
     if table_tier is not None:
         t = _Rates(table_tier, None)
@@ -503,7 +508,7 @@ def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -
         maybe_write = r.get(r.key(CACHE_WRITE), None)
         maybe_read = r.get(r.key(CACHE_READ), None)
         write_1h_key = r.key(_TTL_WRITE_KEYS["1hr"])
-        for tier in context_tiers(prices, usage.prompt_tokens, provider, usage.service_tier):
+        for tier in crossed:
             input_rate = r.rate(r.key(f"{INPUT}_above_{tier}_tokens"), input_rate)
             output_rate = r.rate(r.key(f"{OUTPUT}_above_{tier}_tokens"), output_rate)
             maybe_write = r.get(r.key(f"{CACHE_WRITE}_above_{tier}_tokens"), maybe_write)
@@ -533,6 +538,86 @@ def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -
     )
 
 
+class RatePlan:
+    """One entry's pricing, prepared once: thresholds, tier table, uplift; the rates of each
+    (service tier, tier) combination are computed on first use and cached. `cost()` is the same
+    computation as `cost_of`, without re-reading the entry for every request."""
+
+    def __init__(self, prices: Mapping[str, Any], provider: str | None, vertex_location: str | None = None) -> None:
+        if provider in HALF_PRICE_CACHE_PROVIDERS and prices.get(CACHE_READ) is None:
+            base_input = _number(prices.get(INPUT))
+            if base_input is not None:
+                prices = {**prices, CACHE_READ: base_input / 2}
+        self.prices = prices
+        self.provider = provider
+        self.azure = provider == "azure"
+        self.inclusive = provider in INCLUSIVE_TIER_PROVIDERS
+        self.table = _table_rows(prices)
+        self._thresholds: dict[str | None, list[tuple[Decimal, str]]] = {}
+        self._cache: dict[tuple[Any, ...], TokenRates] = {}
+        uplift = None
+        if provider and provider.startswith("vertex_ai") and (vertex_location or "").lower() != "global":
+            uplift = _number(prices.get("regional_endpoint_uplift_multiplier"))
+        self.uplift = uplift
+
+    def rates(self, usage: Usage) -> TokenRates:
+        tier = usage.service_tier
+        if self.table:
+            index = _table_index(self.table, usage.prompt_tokens)
+            if index is not None:
+                key: tuple[Any, ...] = ("table", index, tier)
+                found = self._cache.get(key)
+                if found is None:
+                    found = self._cache[key] = _rates(self.prices, tier, [], self.table[index][2])
+                return found
+        thresholds = self._thresholds.get(tier)
+        if thresholds is None:
+            thresholds = self._thresholds[tier] = _thresholds(self.prices, tier)
+        prompt = usage.prompt_tokens
+        crossed = 0
+        for threshold, _text in thresholds:
+            if prompt > threshold or (self.inclusive and prompt == threshold):
+                crossed += 1
+            else:
+                break
+        key = (tier, crossed)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = _rates(self.prices, tier, [t for _, t in thresholds[:crossed]], None)
+        return found
+
+    def cost(self, usage: Usage) -> Decimal:
+        rates = self.rates(usage)
+        if self.azure:
+            uncached = usage.prompt_tokens - usage.cached_tokens
+            return (uncached * rates.input + usage.cached_tokens * rates.cache_read
+                    + usage.completion_tokens * rates.output)
+        writes = usage.cache_creation_tokens
+        writes_1h = min(usage.cache_creation_1h_tokens, writes)
+        text_in = usage.prompt_tokens - usage.cached_tokens - writes - usage.audio_input_tokens
+        total = (
+            (text_in if text_in > 0 else 0) * rates.input
+            + usage.cached_tokens * rates.cache_read
+            + (writes - writes_1h) * rates.cache_write
+            + writes_1h * rates.cache_write_1h
+            + usage.audio_input_tokens * rates.audio_input
+        )
+        if usage.reasoning_tokens > 0 or usage.audio_output_tokens > 0:
+            text_out = usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens
+            total += ((text_out if text_out > 0 else 0) * rates.output + usage.reasoning_tokens * rates.reasoning
+                      + usage.audio_output_tokens * rates.audio_output)
+        else:
+            total += usage.completion_tokens * rates.output
+        if self.uplift is not None:
+            total *= self.uplift
+        return total
+
+
+def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -> TokenRates:
+    """The rates LiteLLM bills one request at."""
+    return RatePlan(prices, provider).rates(usage)
+
+
 def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
             vertex_location: str | None = None) -> Decimal:
     """USD cost of one request under `prices` (an effective entry: field -> value), before any
@@ -548,32 +633,4 @@ def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
     with a `regional_endpoint_uplift_multiplier` are multiplied by it unless `vertex_location`
     is `global`.
     """
-    rates = token_rates(usage, prices, provider)
-    if provider == "azure":
-        uncached = usage.prompt_tokens - usage.cached_tokens
-        return (uncached * rates.input + usage.cached_tokens * rates.cache_read
-                + usage.completion_tokens * rates.output)
-
-    writes_1h = min(usage.cache_creation_1h_tokens, usage.cache_creation_tokens)
-    writes_5m = usage.cache_creation_tokens - writes_1h
-    text_in = max(usage.prompt_tokens - usage.cached_tokens - usage.cache_creation_tokens
-                  - usage.audio_input_tokens, 0)
-    breakdown = usage.reasoning_tokens > 0 or usage.audio_output_tokens > 0
-    text_out = (max(usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens, 0)
-                if breakdown else usage.completion_tokens)
-    prompt_cost = (
-        text_in * rates.input
-        + usage.cached_tokens * rates.cache_read
-        + writes_5m * rates.cache_write
-        + writes_1h * rates.cache_write_1h
-        + usage.audio_input_tokens * rates.audio_input
-    )
-    completion_cost = text_out * rates.output
-    if breakdown:
-        completion_cost += usage.reasoning_tokens * rates.reasoning + usage.audio_output_tokens * rates.audio_output
-    total = prompt_cost + completion_cost
-    if provider and provider.startswith("vertex_ai") and (vertex_location or "").lower() != "global":
-        uplift = _number(prices.get("regional_endpoint_uplift_multiplier"))
-        if uplift is not None:
-            total *= uplift
-    return total
+    return RatePlan(prices, provider, vertex_location).cost(usage)

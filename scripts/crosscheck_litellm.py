@@ -27,9 +27,10 @@ import yaml  # noqa: E402
 
 from costctl.catalog.store import load_catalog  # noqa: E402
 from costctl.config import load_config  # noqa: E402
-from costctl.pricing import Usage, cost_of, effective_prices  # noqa: E402
+from costctl.pricing import Usage  # noqa: E402
 
 REL_TOLERANCE = Decimal("1e-9")
+AZURE_RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
 
 
 def native_model_list(path: Path) -> list[dict]:
@@ -100,12 +101,19 @@ def main() -> int:
     parser.add_argument("--random", type=int, default=20, help="random usages per deployment")
     args = parser.parse_args()
 
+    import litellm
     from litellm import Router
+
+    from costctl.reconcile.pricer import Pricer
 
     cfg = load_config(args.config)
     catalog = load_catalog("bundled")
     model_list = native_model_list(args.config)
+    discounts = (cfg.litellm_settings or {}).get("cost_discount_config")
+    if discounts:  # the proxy sets this from litellm_settings
+        litellm.cost_discount_config = {k: float(v) for k, v in discounts.items()}
     router = Router(model_list=model_list)
+    pricer = Pricer(cfg, catalog)
     ids = [d["model_info"]["id"] for d in router.get_model_list()]
     problems = 0
     rng = random.Random(7)
@@ -117,16 +125,17 @@ def main() -> int:
             print(f"ID  {dep.model_name} {dep.model}: costctl {dep.deployment_id} litellm {their_id}")
         if dep.wildcard:
             continue
-        ep = effective_prices(dep, catalog)
-        entry = ep.entry()
-        response_model = dep.model.split("/", 1)[-1]
+        # Azure without base_model is priced by the model name the response reports.
+        response_model = AZURE_RESPONSE_MODEL if dep.model.startswith("azure/") and not dep.base_model \
+            else dep.model.split("/", 1)[-1]
+        priced, _unknown = pricer.join(dep.deployment_id, dep.model_name, response_model, "")
         for u in usages(rng, args.random):
             try:
                 theirs = litellm_cost(router, their_id, response_model, u)
             except Exception as exc:  # noqa: BLE001 - e.g. image models cannot take a chat request
                 skipped.append(f"{dep.model_name} ({dep.model}): {type(exc).__name__}")
                 break
-            ours = cost_of(u, entry, ep.provider, vertex_location=dep.params.get("vertex_location"))
+            ours = priced.cost(u)  # what reconcile expects: join, effective prices, cost_of, discount
             checked += 1
             scale = max(abs(ours), abs(theirs), Decimal("1e-12"))
             if abs(ours - theirs) / scale > REL_TOLERANCE and abs(ours - theirs) > Decimal("1e-15"):

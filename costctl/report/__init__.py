@@ -24,6 +24,12 @@ FORMATS: dict[str, dict[str, str]] = {
         "junit": "costctl.report.findings:JunitFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
     },
+    "reconcile": {
+        "table": "costctl.report.table:TableFormatter",
+        "json": "costctl.report.json_report:JsonFormatter",
+        "csv": "costctl.report.csv_report:CsvFormatter",
+        "markdown": "costctl.report.markdown:MarkdownFormatter",
+    },
 }
 
 

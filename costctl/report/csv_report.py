@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
-from costctl.api import ShowResult
+from costctl.api import ReconcileResult, ShowResult
 from costctl.report.common import UNITS, RenderOptions, is_token_price, number, origin_text, safe, shown_fields
 
 HEADER = ["model_name", "model", "provider", "deployment_id", "catalog_key", "file", "line", "wildcard",
@@ -46,4 +47,20 @@ class CsvFormatter:
                        safe(ep.catalog_key or ""), d.file, d.line, str(d.wildcard).lower(), name, value,
                        opts.unit if token else "", p.source, origin_text(p)]
                 writer.writerow([neutralise(c) for c in row])
+        return buf.getvalue()
+
+    def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
+        """One row per group (every mismatched row: --mismatches-out)."""
+        from costctl.report.reconcile_common import money, pct
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([*result.options.group_by, "rows", "prompt_tokens", "completion_tokens", "recorded_usd",
+                         "expected_usd", "delta_usd", "delta_pct", "mismatched_rows", "unpriced_rows"])
+        for g in result.outcome.groups:
+            p = pct(g.delta, g.expected)
+            row = [*[safe(v) for v in g.key], g.rows, g.prompt_tokens, g.completion_tokens, money(g.recorded),
+                   money(g.expected), money(g.delta), "" if p is None else money(p.quantize(Decimal("0.000001"))),
+                   g.mismatched, g.unpriced_rows]
+            writer.writerow([neutralise(c) for c in row])
         return buf.getvalue()

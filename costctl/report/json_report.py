@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
-from costctl.api import ShowResult, ValidateResult
+from costctl.api import ReconcileResult, ShowResult, ValidateResult
 from costctl.pricing import EffectivePrices, Price
 from costctl.report.common import RenderOptions, number, plain_structure, safe
 
@@ -81,5 +82,43 @@ class JsonFormatter:
                 for f in result.findings
             ],
             "summary": result.summary,
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
+        from costctl.report.reconcile_common import money, pct, summary_data
+
+        o = result.outcome
+        names = result.options.group_by
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "command": "reconcile",
+            "catalog": result.catalog.stamp(),
+            "config": result.config,
+            "inputs": result.inputs,
+            "options": {
+                "tolerance_usd": money(result.options.tolerance_usd),
+                "tolerance_pct": money(result.options.tolerance_pct),
+                "since": result.options.since.isoformat() if result.options.since else None,
+                "until": result.options.until.isoformat() if result.options.until else None,
+                "group_by": list(names),
+            },
+            "summary": summary_data(result),
+            "groups": [
+                {"key": {n: safe(v) for n, v in zip(names, g.key, strict=True)}, "rows": g.rows,
+                 "prompt_tokens": g.prompt_tokens, "completion_tokens": g.completion_tokens,
+                 "recorded_usd": money(g.recorded), "expected_usd": money(g.expected), "delta_usd": money(g.delta),
+                 "delta_pct": None if (p := pct(g.delta, g.expected)) is None else money(p.quantize(Decimal("0.000001"))),
+                 "mismatched_rows": g.mismatched, "unpriced_rows": g.unpriced_rows}
+                for g in o.groups
+            ],
+            "mismatches": [
+                {"request_id": m.request_id, "file": m.file, "line": m.line, "model_group": safe(m.model_group),
+                 "deployment_id": safe(m.deployment_id), "model": safe(m.model), "prompt_tokens": m.prompt_tokens,
+                 "completion_tokens": m.completion_tokens, "recorded_usd": money(m.recorded),
+                 "expected_usd": money(m.expected), "delta_usd": money(m.delta), "cause": m.cause}
+                for m in o.top
+            ],
+            "failures": result.failures,
         }
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

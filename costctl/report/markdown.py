@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from costctl.api import ShowResult, ValidateResult
+from costctl.api import ReconcileResult, ShowResult, ValidateResult
 from costctl.pricing import MAIN_FIELDS, Price
 from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
 from costctl.report.table import priced_by
@@ -11,8 +11,13 @@ MARK = {"custom": "custom", "default": "default", "fallback": "fallback", "none"
 
 
 def cell(text: object) -> str:
-    """Text safe inside a pipe-table cell."""
-    return safe(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Config text safe inside a pipe-table cell (secret-looking parts redacted)."""
+    return cell_plain(safe(text))
+
+
+def cell_plain(text: object) -> str:
+    """Log data (request ids) inside a pipe-table cell: escaped, not redacted."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def _price(name: str, p: Price, unit: str) -> str:
@@ -71,4 +76,37 @@ class MarkdownFormatter:
                              f"{cell(f.deployment or '')} | {cell(f.message)} |")
             lines.append("")
         lines += [f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
+        return "\n".join(lines)
+
+    def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
+        from costctl.report.reconcile_common import money_short, pct, pct_text
+
+        o, t = result.outcome, result.outcome.totals
+        icon = "❌" if result.failed else "✅"
+        causes = ", ".join(f"{c} {n:,}" for c, n in sorted(t.mismatches_by_cause.items())) or "none"
+        lines = [
+            f"{icon} **costctl reconcile**: recorded ${money_short(t.recorded)}, expected ${money_short(t.expected)}, "
+            f"delta ${money_short(t.delta)} ({pct_text(pct(t.delta, t.expected))}); {t.mismatched_rows:,} mismatched "
+            f"rows ({causes}).",
+            "",
+            f"Rows read {t.rows_read:,} = reconciled {t.rows_reconciled:,} + skipped {t.rows_skipped:,}"
+            + (f" ({', '.join(f'{r} {n:,}' for r, n in sorted(t.skipped_by_reason.items()))})" if t.rows_skipped else "")
+            + f"; unpriced rows {t.unpriced_rows:,}.",
+            "",
+            "| " + " | ".join(result.options.group_by) + " | rows | recorded $ | expected $ | delta $ | delta % | mismatched |",
+            "|" + "---|" * len(result.options.group_by) + "---:|---:|---:|---:|---:|---:|",
+        ]
+        for g in o.groups[:50]:
+            lines.append("| " + " | ".join(cell(v) for v in g.key) + f" | {g.rows:,} | {money_short(g.recorded)} | "
+                         f"{money_short(g.expected)} | {money_short(g.delta)} | {pct_text(pct(g.delta, g.expected))} | "
+                         f"{g.mismatched:,} |")
+        if o.top:
+            lines += ["", "<details><summary>Top mismatches</summary>", "",
+                      "| request_id | model_group | recorded $ | expected $ | delta $ | cause |",
+                      "|---|---|---:|---:|---:|---|"]
+            for m in o.top:
+                lines.append(f"| `{cell_plain(m.request_id)}` | {cell(m.model_group)} | {money_short(m.recorded)} | "
+                             f"{money_short(m.expected)} | {money_short(m.delta)} | {m.cause} |")
+            lines += ["", "</details>"]
+        lines += ["", f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
         return "\n".join(lines)

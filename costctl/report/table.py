@@ -6,7 +6,7 @@ import io
 from itertools import groupby
 from typing import Any
 
-from costctl.api import ShowResult
+from costctl.api import ReconcileResult, ShowResult
 from costctl.pricing import MAIN_FIELDS, EffectivePrices
 from costctl.report.common import (
     SHORT_NAMES,
@@ -131,3 +131,60 @@ class TableFormatter:
             table.add_row(Text(name), Text(price_text(name, p, opts.unit)), Text(p.source, style=STYLE[p.source]),
                           Text(origin_text(p)))
         return table
+
+    def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        from costctl.report.reconcile_common import money_short, pct, pct_text
+
+        buf = io.StringIO()
+        console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
+                          width=opts.width or (None if opts.color else 150), highlight=False)
+        o, t = result.outcome, result.outcome.totals
+        head = Text("Reconciliation", style="bold")
+        head.append(f" of {', '.join(result.inputs)} against {result.config}\n")
+        head.append(f"rows read {t.rows_read:,} = reconciled {t.rows_reconciled:,} + skipped {t.rows_skipped:,}\n")
+        head.append(f"recorded ${money_short(t.recorded)}   expected ${money_short(t.expected)}   "
+                    f"delta ${money_short(t.delta)} ({pct_text(pct(t.delta, t.expected))})\n")
+        head.append(f"mismatched rows {t.mismatched_rows:,}", style="bold red" if t.mismatched_rows else "")
+        if t.mismatches_by_cause:
+            head.append(": " + ", ".join(f"{c} {n:,}" for c, n in sorted(t.mismatches_by_cause.items())))
+        head.append("\n")
+        if t.unpriced_rows:
+            head.append(f"unpriced rows {t.unpriced_rows:,} ({t.unpriced_tokens:,} tokens billed $0: deployments "
+                        "with no price at all)\n", style="yellow")
+        if t.rows_skipped:
+            head.append("skipped: " + ", ".join(f"{r} {n:,}" for r, n in sorted(t.skipped_by_reason.items())) + "\n",
+                        style="yellow")
+            for file, line, reason, detail in t.skip_examples:
+                head.append(f"  {file}:{line}: {reason}: {detail}\n", style="dim")
+        console.print(head)
+        groups = Table(title=Text("By " + " × ".join(result.options.group_by)), title_justify="left")
+        for name in result.options.group_by:
+            groups.add_column(name)
+        for col in ("rows", "tokens", "recorded $", "expected $", "delta $", "delta %", "mismatched", "unpriced"):
+            groups.add_column(col, justify="right")
+        for g in o.groups[:50]:
+            style = "red" if g.mismatched else ""
+            groups.add_row(*[Text(safe(v)) for v in g.key], f"{g.rows:,}", f"{g.prompt_tokens + g.completion_tokens:,}",
+                           money_short(g.recorded), money_short(g.expected), Text(money_short(g.delta), style=style),
+                           pct_text(pct(g.delta, g.expected)), f"{g.mismatched:,}", f"{g.unpriced_rows:,}")
+        if len(o.groups) > 50:
+            groups.caption = f"{len(o.groups) - 50} more groups in --format json/csv"
+        console.print(groups)
+        if o.top:
+            top = Table(title=Text(f"Top {len(o.top)} mismatches by |delta|"), title_justify="left")
+            for col in ("request_id", "model_group", "deployment", "tokens in/out", "recorded $", "expected $",
+                        "delta $", "cause"):
+                top.add_column(col, justify="right" if col.endswith("$") else "left")
+            for m in o.top:
+                top.add_row(Text(m.request_id), Text(safe(m.model_group)), Text(safe(m.deployment_id)[:16]),
+                            f"{m.prompt_tokens:,}/{m.completion_tokens:,}", money_short(m.recorded),
+                            money_short(m.expected), money_short(m.delta), Text(m.cause, style="bold red"))
+            console.print(top)
+        for failure in result.failures:
+            console.print(Text(f"FAIL: {failure}", style="bold red"))
+        console.print(Text(result.catalog.stamp_line(), style="dim"))
+        return buf.getvalue()

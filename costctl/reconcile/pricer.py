@@ -1,0 +1,179 @@
+"""What a logged request should have cost: the row joined to its deployment, priced as LiteLLM does.
+
+The join: `model_id` = deployment id; else `model_group` + `model`; else `model_group` when it has
+one deployment; else the catalog default for `custom_llm_provider/model`. A `model_id` that is not
+in the config is marked unknown (the fallback join still prices it).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from costctl.catalog.resolve import resolve
+from costctl.catalog.store import Catalog
+from costctl.config.model import Config
+from costctl.pricing import CACHE_READ, INPUT, NONE, EffectivePrices, RatePlan, Usage, effective_prices
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Priced:
+    """How one deployment (or a catalog fallback) prices requests."""
+
+    key: str                      # deployment id, or "catalog:<key>" / "unpriced:<model>"
+    model_group: str
+    provider: str | None
+    entry: Mapping[str, Any]      # effective prices: field -> value
+    default_entry: Mapping[str, Any] | None  # the catalog's own prices for the backend model
+    custom: bool
+    unpriced: bool                # LiteLLM bills this deployment $0: no price at all
+    discount: Decimal
+    vertex_location: str | None
+    price_by_response_model: bool  # azure without base_model: priced by the model Azure reports
+    _plans: dict[str, RatePlan] = field(default_factory=dict)
+
+    def plan(self, which: str = "effective") -> RatePlan:
+        """The prepared pricing of this deployment's effective entry, its catalog default
+        (`default`), or its entry with cached reads at the input price (`no-cache-discount`)."""
+        found = self._plans.get(which)
+        if found is None:
+            entry = {"effective": self.entry, "default": self.default_entry or {},
+                     "no-cache-discount": without_cache_discount(self.entry)}[which]
+            found = self._plans[which] = RatePlan(entry, self.provider, self.vertex_location)
+        return found
+
+    def cost(self, usage: Usage, which: str = "effective") -> Decimal:
+        """Expected USD after the provider discount."""
+        raw = self.plan(which).cost(usage)
+        return raw * (1 - self.discount) if self.discount else raw
+
+
+def discount_for(config: Mapping[str, Any], provider: str | None, model: str | None) -> Decimal:
+    """LiteLLM's cost_discount_config lookup: `provider/model` exact, then glob patterns (the
+    most literal wins), then `provider`."""
+    if not provider or not config:
+        return ZERO
+    names = [model] if model else []
+    if model and model.startswith(provider + "/"):
+        names.append(model[len(provider) + 1:])
+    patterns = [k.split("/", 1)[1] for k in config if "/" in k and k.split("/", 1)[0] == provider]
+    for name in names:
+        if name in patterns and not any(c in name for c in "*?["):
+            return _fraction(config[f"{provider}/{name}"])
+    globbed = [p for p in patterns if any(c in p for c in "*?[") and any(fnmatch.fnmatchcase(n, p) for n in names)]
+    if globbed:
+        best = max(globbed, key=lambda p: sum(1 for c in p if c not in "*?"))
+        return _fraction(config[f"{provider}/{best}"])
+    return _fraction(config.get(provider))
+
+
+def _fraction(value: Any) -> Decimal:
+    from costctl.pricing import parse_price
+
+    number, _ = parse_price(value)
+    return number if number is not None else ZERO
+
+
+class Pricer:
+    """Joins spend-log rows to the config's deployments and prices them."""
+
+    def __init__(self, config: Config, catalog: Catalog) -> None:
+        self.catalog = catalog
+        settings = config.litellm_settings or {}
+        discounts = settings.get("cost_discount_config") if isinstance(settings, Mapping) else None
+        self.discounts: Mapping[str, Any] = discounts if isinstance(discounts, Mapping) else {}
+        self.by_id: dict[str, Priced] = {}
+        self.by_group_model: dict[tuple[str, str], Priced] = {}
+        self.by_group: dict[str, list[Priced]] = defaultdict(list)
+        self._fallback: dict[tuple[str, str], Priced] = {}
+        for dep in config.deployments:
+            ep = effective_prices(dep, catalog)
+            priced = self._from_prices(ep)
+            self.by_id.setdefault(dep.deployment_id, priced)
+            bare = dep.model.split("/", 1)[1] if "/" in dep.model else dep.model
+            for model in {dep.model, bare}:
+                self.by_group_model.setdefault((dep.model_name, model), priced)
+            self.by_group[dep.model_name].append(priced)
+
+    def _from_prices(self, ep: EffectivePrices) -> Priced:
+        dep = ep.deployment
+        entry = ep.entry()
+        default = None
+        if ep.custom and ep.catalog.entry:
+            default = dict(ep.catalog.entry)
+        location = dep.params.get("vertex_location")
+        return Priced(
+            key=dep.deployment_id,
+            model_group=dep.model_name,
+            provider=ep.provider,
+            entry=entry,
+            default_entry=default,
+            custom=ep.custom,
+            unpriced=all(p.source == NONE for p in ep.prices.values()) and not dep.wildcard,
+            discount=discount_for(self.discounts, ep.provider, dep.model),
+            vertex_location=location if isinstance(location, str) else None,
+            price_by_response_model=ep.provider == "azure" and not dep.base_model and not ep.custom,
+        )
+
+    def catalog_priced(self, provider: str, model: str, group: str = "") -> Priced:
+        """The catalog default for `provider/model` (a row no deployment claims, an Azure response
+        model, a wildcard's matched model)."""
+        cache_key = (provider, model)
+        found = self._fallback.get(cache_key)
+        if found is None:
+            res = resolve(model, self.catalog, provider or None)
+            entry = dict(res.entry) if res.entry else {}
+            found = Priced(
+                key=f"catalog:{res.key}" if res.key else f"unpriced:{model}",
+                model_group=group,
+                provider=res.provider or provider or None,
+                entry=entry,
+                default_entry=None,
+                custom=False,
+                unpriced=res.key is None,
+                discount=discount_for(self.discounts, res.provider or provider, model),
+                vertex_location=None,
+                price_by_response_model=False,
+            )
+            self._fallback[cache_key] = found
+        return found
+
+    def join(self, model_id: str, group: str, model: str, provider: str) -> tuple[Priced, bool]:
+        """(how the row is priced, True when its model_id names no deployment of this config)."""
+        unknown = False
+        if model_id:
+            priced = self.by_id.get(model_id)
+            if priced is not None:
+                return self._refine(priced, model, provider), False
+            unknown = True
+        priced = self.by_group_model.get((group, model)) if group else None
+        if priced is None and group and len(self.by_group.get(group, ())) == 1:
+            priced = self.by_group[group][0]
+        if priced is not None:
+            return self._refine(priced, model, provider), unknown
+        return self.catalog_priced(provider, model, group), unknown
+
+    def _refine(self, priced: Priced, model: str, provider: str) -> Priced:
+        """Azure without base_model, and wildcards without prices, are priced per response model."""
+        if priced.price_by_response_model and model:
+            return self.catalog_priced("azure", model, priced.model_group)
+        if priced.key and not priced.entry and not priced.unpriced and model:
+            return self.catalog_priced(provider or (priced.provider or ""), model, priced.model_group)
+        return priced
+
+
+def without_cache_discount(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry with cached reads billed at the full input price (for the cache-not-discounted cause)."""
+    out = dict(entry)
+    out[CACHE_READ] = entry.get(INPUT, ZERO)
+    for key in list(out):
+        if key.startswith(CACHE_READ + "_above_"):
+            suffix = key[len(CACHE_READ):]
+            out[key] = entry.get(INPUT + suffix, entry.get(INPUT, ZERO))
+    return out

@@ -1,0 +1,248 @@
+"""Spend-log readers: CSV, JSONL and JSON (`GET /spend/logs`), plain or gzip, files or stdin.
+
+Each reader yields `(line, raw mapping)` lazily (JSON, which LiteLLM returns as one list, is the
+exception: it is parsed whole). The format comes from the file name, else from the first bytes;
+`--input-format` forces it. Problems with a whole file (unreadable, not UTF-8, truncated gzip, a
+JSON document that is not a list, missing columns) raise CostctlError; problems with one row are
+yielded as `Skip` so the row is counted, never dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any, BinaryIO
+
+from costctl.errors import CostctlError
+from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip
+
+FORMATS = ("csv", "jsonl", "json")
+GZIP_MAGIC = b"\x1f\x8b"
+Row = tuple[int, "Mapping[str, Any] | Skip"]
+
+
+class CountingReader(io.RawIOBase):
+    """A binary stream that counts the bytes read from the underlying file (for progress)."""
+
+    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> None:
+        self.raw = raw
+        self.on_read = on_read
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        if self.on_read is not None and n:
+            self.on_read(n)
+        return n
+
+
+@dataclass
+class Source:
+    """One input: its name as shown, and how to open it as bytes."""
+
+    name: str
+    format: str
+    gzipped: bool
+    size: int | None
+    _opener: Callable[[], BinaryIO]
+
+    def open_bytes(self, on_read: Callable[[int], None] | None = None) -> IO[bytes]:
+        raw = io.BufferedReader(CountingReader(self._opener(), on_read), 1 << 20)
+        if self.gzipped:
+            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return raw
+
+
+def _sniff(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        return "jsonl"
+    return "csv"
+
+
+def open_source(path: str, forced: str | None = None) -> Source:
+    """Work out the format of `path` ('-' = stdin) without reading more than its first bytes."""
+    if path == "-":
+        stream: Any = sys.stdin.buffer
+        buffered: Any = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)
+        head = buffered.peek(4096)[:4096]
+        gzipped = head.startswith(GZIP_MAGIC)
+        if gzipped:
+            head = _gunzip_head(head)
+        return Source("<stdin>", forced or _sniff(head), gzipped, None, lambda: buffered)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+            size = fh.seek(0, io.SEEK_END)
+    except FileNotFoundError:
+        raise CostctlError("spend log not found", path) from None
+    except IsADirectoryError:
+        raise CostctlError("is a directory, expected a spend-log file", path) from None
+    except OSError as exc:
+        raise CostctlError(f"cannot read spend log: {exc.strerror}", path) from None
+    gzipped = head.startswith(GZIP_MAGIC) or path.endswith(".gz")
+    name = path[:-3] if path.endswith(".gz") else path
+    if forced:
+        fmt = forced
+    elif name.endswith(".csv"):
+        fmt = "csv"
+    elif name.endswith((".jsonl", ".ndjson")):
+        fmt = "jsonl"
+    elif name.endswith(".json"):
+        fmt = "json"
+    else:
+        fmt = _sniff(_gunzip_head(head) if head.startswith(GZIP_MAGIC) else head)
+    return Source(path, fmt, gzipped, size, lambda: open(path, "rb"))
+
+
+def _gunzip_head(head: bytes) -> bytes:
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+    except zlib.error:
+        return b""
+
+
+def _check_columns(found: list[str], source: Source, mapping: Mapping[str, str]) -> None:
+    present = set(found) | {field for field, column in mapping.items() if column in found}
+    missing = [c for c in REQUIRED if c not in present]
+    if not any(c in present for c in JOIN_COLUMNS):
+        missing.append("model_id or model_group or model")
+    if missing:
+        raise CostctlError(
+            f"missing required column(s): {', '.join(missing)}; found: {', '.join(found) or '(none)'}; "
+            f"expected LiteLLM_SpendLogs columns ({', '.join(REQUIRED)}, one of {', '.join(JOIN_COLUMNS)}) "
+            "or --map FIELD=COLUMN", source.name, 1)
+
+
+def _renamer(mapping: Mapping[str, str]) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    if not mapping:
+        return lambda row: row
+
+    def rename(row: Mapping[str, Any]) -> Mapping[str, Any]:
+        out = dict(row)
+        for field, column in mapping.items():
+            if column in row:
+                out[field] = row[column]
+        return out
+
+    return rename
+
+
+def _decoding(fn: Callable[..., Iterator[Row]]) -> Callable[..., Iterator[Row]]:
+    """Turn stream-level failures into one clear CostctlError."""
+
+    def wrapped(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+        try:
+            yield from fn(source, mapping, on_read)
+        except UnicodeDecodeError as exc:
+            raise CostctlError(f"not UTF-8 text ({exc.reason}); is this a spend-log export?", source.name) from None
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise CostctlError(f"damaged gzip data ({exc or 'truncated'})", source.name) from None
+        except csv.Error as exc:
+            raise CostctlError(f"malformed CSV: {exc}", source.name) from None
+        except OSError as exc:
+            raise CostctlError(f"cannot read spend log: {exc}", source.name) from None
+
+    return wrapped
+
+
+@_decoding
+def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with source.open_bytes(on_read) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if header is None:
+            raise CostctlError("empty file: expected a header row", source.name, 1)
+        if any("\x00" in h for h in header):
+            raise CostctlError("binary data, not a CSV spend log", source.name, 1)
+        header = [h.strip() for h in header]
+        _check_columns(header, source, mapping)
+        rename = _renamer(mapping)
+        width = len(header)
+        previous_end = reader.line_num
+        for values in reader:
+            line = previous_end + 1
+            previous_end = reader.line_num
+            if not values:
+                continue  # a blank line is not a row
+            if len(values) != width:
+                yield line, Skip("malformed-row", f"{len(values)} fields, header has {width}")
+                continue
+            yield line, rename(dict(zip(header, values, strict=True)))
+
+
+@_decoding
+def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    rename = _renamer(mapping)
+    checked = False
+    with source.open_bytes(on_read) as raw:
+        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=1):
+            if not data.strip():
+                continue
+            try:
+                row = json.loads(data)
+            except ValueError:
+                if "\x00" in data:
+                    raise CostctlError("binary data, not a JSONL spend log", source.name, line) from None
+                yield line, Skip("bad-json-line", "not valid JSON")
+                continue
+            if not isinstance(row, dict):
+                yield line, Skip("bad-json-line", "not a JSON object")
+                continue
+            if not checked:
+                _check_columns(list(row), source, mapping)
+                checked = True
+            yield line, rename(row)
+
+
+@_decoding
+def read_json(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    with source.open_bytes(on_read) as raw:
+        try:
+            doc = json.load(io.TextIOWrapper(raw, encoding="utf-8-sig"))
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise CostctlError(f"not valid JSON: {getattr(exc, 'msg', exc)}", source.name, line) from None
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        doc = doc["data"]  # paginated /spend/logs answers wrap the list
+    if not isinstance(doc, list):
+        raise CostctlError(f"expected a JSON list of spend-log rows (as GET /spend/logs returns), found a "
+                           f"{type(doc).__name__}", source.name, 1)
+    rename = _renamer(mapping)
+    checked = False
+    for index, row in enumerate(doc, start=1):
+        if not isinstance(row, dict):
+            yield index, Skip("bad-json-item", "list item is not a JSON object")
+            continue
+        if not checked:
+            _check_columns(list(row), source, mapping)
+            checked = True
+        yield index, rename(row)
+
+
+READERS: dict[str, Callable[..., Iterator[Row]]] = {"csv": read_csv, "jsonl": read_jsonl, "json": read_json}
+
+
+def read_rows(source: Source, mapping: Mapping[str, str] | None = None,
+              on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
+    """(line or item number, raw row or Skip) for every row of `source`."""
+    unknown = [f for f in (mapping or {}) if f not in FIELDS]
+    if unknown:
+        raise CostctlError(f"--map {', '.join(unknown)}: unknown field; fields: {', '.join(FIELDS)}")
+    return READERS[source.format](source, mapping or {}, on_read)

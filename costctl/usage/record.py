@@ -1,0 +1,225 @@
+"""One spend-log row in the shape every reader produces, and turning a raw row into it.
+
+Raw rows come from CSV (every value a string; `metadata` and `request_tags` JSON text), JSONL
+or JSON (native values). `to_record` either returns a SpendRow or a skip reason: no row is
+dropped without one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from costctl.pricing import Usage
+
+# The fields a row is read into; `--map field=column` renames a column to one of them.
+FIELDS = ("request_id", "spend", "prompt_tokens", "completion_tokens", "model_id", "model_group", "model",
+          "custom_llm_provider", "startTime", "cache_hit", "status", "metadata", "api_key", "user", "team_id",
+          "request_tags", "end_user")
+REQUIRED = ("request_id", "spend", "prompt_tokens", "completion_tokens")
+JOIN_COLUMNS = ("model_id", "model_group", "model")
+
+_decode = json.JSONDecoder().decode
+_THOUSANDS = re.compile(r"^-?\$?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+@dataclass(slots=True)
+class SpendRow:
+    request_id: str
+    file: str
+    line: int
+    start_time: datetime | None
+    model_id: str
+    model_group: str
+    model: str
+    provider: str
+    spend: Decimal
+    usage: Usage
+    cache_hit: bool
+    failed: bool
+    api_key: str
+    user: str
+    team_id: str
+    raw_tags: Any  # request_tags as read; parsed only when grouping by tag (see tags_of)
+
+
+class Skip(Exception):
+    """A row that cannot be reconciled, with the named reason it is counted under."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def parse_money(value: Any, name: str = "spend") -> Decimal:
+    if type(value) is str and value and value[0] in "0123456789" and "," not in value:
+        try:
+            number = Decimal(value)
+            if number.is_finite():
+                return number
+        except InvalidOperation:
+            pass
+    if value is None or value == "":
+        raise Skip(f"missing-{name}", f"{name} is empty")
+    if isinstance(value, bool):
+        raise Skip(f"bad-{name}", f"{name} is {value!r}, not a number")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    text = str(value).strip()
+    if _THOUSANDS.match(text):  # UI exports write 1,234.50
+        text = text.replace(",", "")
+    text = text.lstrip("$") if not text.startswith("-$") else "-" + text[2:]
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise Skip(f"bad-{name}", f"{name} is {str(value)[:40]!r}, not a number") from None
+    if not number.is_finite():
+        raise Skip(f"bad-{name}", f"{name} is {text!r}")
+    return number
+
+
+def parse_tokens(value: Any, name: str) -> int:
+    if type(value) is str and value.isdigit():  # the common case, first
+        return int(value)
+    if value is None or value == "":
+        raise Skip("missing-tokens", f"{name} is empty")
+    if isinstance(value, bool):
+        raise Skip("bad-tokens", f"{name} is {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                as_decimal = Decimal(text)
+            except InvalidOperation:
+                raise Skip("bad-tokens", f"{name} is {text[:40]!r}, not an integer") from None
+            if not as_decimal.is_finite() or as_decimal != as_decimal.to_integral_value():
+                raise Skip("bad-tokens", f"{name} is {text[:40]!r}, not an integer") from None
+            number = int(as_decimal)
+    if number < 0:
+        raise Skip("bad-tokens", f"{name} is negative ({number})")
+    return number
+
+
+def parse_time(value: Any) -> datetime | None:
+    """UTC datetime of an ISO-8601 timestamp (naive ones are UTC), or None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        if " " in text and "T" not in text:
+            text = text.replace(" ", "T", 1)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise Skip("bad-timestamp", f"startTime is {str(value)[:40]!r}, not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _json_value(value: Any, name: str, expect: type) -> Any:
+    if value is None or value == "" or value == "{}" or value == "[]":
+        return expect()
+    if isinstance(value, expect):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = _decode(value)
+        except ValueError:
+            raise Skip(f"bad-{name}", f"{name} is not valid JSON") from None
+        if parsed is None:
+            return expect()
+        if isinstance(parsed, expect):
+            return parsed
+    raise Skip(f"bad-{name}", f"{name} is not a JSON {expect.__name__}")
+
+
+def _count(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return 0
+
+
+def _detail(block: Any, key: str) -> int:
+    return _count(block.get(key)) if type(block) is dict else 0
+
+
+def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage:
+    """Token counts from the row and `metadata.usage_object` (LiteLLM's full usage block)."""
+    uo = metadata.get("usage_object") if type(metadata) is dict else None
+    if type(uo) is not dict:
+        return Usage(prompt_tokens=prompt, completion_tokens=completion)
+    prompt_details = uo.get("prompt_tokens_details")
+    completion_details = uo.get("completion_tokens_details")
+    cached = _detail(prompt_details, "cached_tokens") or _count(uo.get("cache_read_input_tokens"))
+    tier = uo.get("service_tier") or metadata.get("service_tier")
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cached_tokens=cached,
+        cache_creation_tokens=_count(uo.get("cache_creation_input_tokens")),
+        cache_creation_1h_tokens=_detail(uo.get("cache_creation_token_details"), "ephemeral_1h_input_tokens"),
+        reasoning_tokens=_detail(completion_details, "reasoning_tokens"),
+        audio_input_tokens=_detail(prompt_details, "audio_tokens"),
+        audio_output_tokens=_detail(completion_details, "audio_tokens"),
+        service_tier=tier if isinstance(tier, str) else None,
+    )
+
+
+def to_record(raw: Mapping[str, Any], file: str, line: int) -> SpendRow:
+    """A SpendRow, or Skip with the reason this row cannot be reconciled."""
+    request_id = _text(raw.get("request_id")).strip()
+    if not request_id:
+        raise Skip("missing-request-id", "request_id is empty")
+    spend = parse_money(raw.get("spend"))
+    prompt = parse_tokens(raw.get("prompt_tokens"), "prompt_tokens")
+    completion = parse_tokens(raw.get("completion_tokens"), "completion_tokens")
+    metadata = _json_value(raw.get("metadata"), "metadata", dict)
+    cache_hit = raw.get("cache_hit")
+    return SpendRow(
+        request_id=request_id,
+        file=file,
+        line=line,
+        start_time=parse_time(raw.get("startTime")),
+        model_id=_text(raw.get("model_id")).strip(),
+        model_group=_text(raw.get("model_group")).strip(),
+        model=_text(raw.get("model")).strip(),
+        provider=_text(raw.get("custom_llm_provider")).strip(),
+        spend=spend,
+        usage=usage_of(prompt, completion, metadata),
+        cache_hit=cache_hit is True or _text(cache_hit).strip().lower() == "true",
+        failed=_text(raw.get("status")).strip().lower() == "failure",
+        api_key=_text(raw.get("api_key")),
+        user=_text(raw.get("user")),
+        team_id=_text(raw.get("team_id")),
+        raw_tags=raw.get("request_tags"),
+    )
+
+
+def tags_of(row: SpendRow) -> tuple[str, ...]:
+    """The row's request_tags (raises Skip when they are not a JSON list)."""
+    return tuple(str(t) for t in _json_value(row.raw_tags, "request_tags", list))

@@ -1,0 +1,268 @@
+"""`costctl reconcile`: causes, joins, formats, accounting, bad input, options."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from conftest import DATA, ROOT, run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from costctl import api
+from costctl.reconcile import Options
+from costctl.report import FORMATS
+
+RECON = DATA / "reconcile"
+CONFIG = str(RECON / "config.yaml")
+CAUSES = str(RECON / "causes.csv")
+EXPECTED_CAUSES = {
+    "zero-1": "zero-spend", "default-1": "default-price", "cache-1": "cache-not-discounted",
+    "unit-1": "unit-error", "unit-2": "unit-error", "other-1": "other", "unknown-1": "unknown-deployment",
+}
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def run(*args: str, **kw):
+    result = run_cli("reconcile", *args, **kw)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def as_json(*args: str) -> dict:
+    result = run(*args, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_every_cause_with_its_exact_request_ids():
+    doc = as_json(CONFIG, CAUSES)
+    assert {m["request_id"]: m["cause"] for m in doc["mismatches"]} == EXPECTED_CAUSES
+    s = doc["summary"]
+    assert (s["rows_read"], s["rows_reconciled"], s["rows_skipped"]) == (16, 16, 0)
+    assert s["unpriced_rows"] == 1 and s["unpriced_tokens"] == 5500
+    # hand-computed: 0.0035 x4 + 0.003 x3 + 0.00021 x2 + 0.0045-row expects 0.003 ... see config comments
+    assert Decimal(s["expected_usd"]) == Decimal("0.03642")
+
+
+def test_join_fallbacks():
+    r = api.reconcile(CONFIG, [CAUSES])
+    groups = {g.key: g for g in r.outcome.groups}
+    # ok-group-only (group with one deployment) and ok-fallback (catalog default) both priced at 0.00021
+    assert groups[("mini",)].expected == Decimal("0.00021")
+    assert groups[("(none)",)].expected == Decimal("0.00021")
+
+
+def test_exit_codes():
+    assert run(CONFIG, CAUSES).returncode == 1
+    clean = RECON / "clean.csv"
+    lines = [ln for ln in open(CAUSES, encoding="utf-8").read().splitlines() if not ln.split(",")[0].startswith(
+        ("zero-", "default-", "cache-", "unit-", "other-", "unknown-"))]
+    clean.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        result = run(CONFIG, str(clean))
+        assert result.returncode == 0, result.stdout
+    finally:
+        clean.unlink()
+    assert run(CONFIG, "nope.csv").returncode == 2
+
+
+def test_tolerance_edges(write):
+    header = "request_id,model_id,spend,prompt_tokens,completion_tokens\n"
+    path = write("t.csv", header + "a,dep-default,0.0035000009,1000,100\nb,dep-default,0.0035000011,1000,100\n")
+    doc = as_json(CONFIG, str(path), "--tolerance-pct", "0")
+    assert [m["request_id"] for m in doc["mismatches"]] == ["b"]  # 0.9e-9 within, 1.1e-9 not
+    doc = as_json(CONFIG, str(path), "--tolerance-usd", "0", "--tolerance-pct", "0.0001")  # 3.5e-9 allowed
+    assert doc["summary"]["mismatched_rows"] == 0
+
+
+def test_since_until_and_group_by_day_tag_team():
+    doc = as_json(CONFIG, CAUSES, "--since", "2026-11-02", "--until", "2026-11-03", "--group-by", "day")
+    s = doc["summary"]
+    assert s["rows_read"] == 16 and s["skipped_by_reason"] == {"outside-window": 8}
+    assert [g["key"] for g in doc["groups"]] == [{"day": "2026-11-02"}]
+    tags = as_json(CONFIG, CAUSES, "--group-by", "tag")
+    rows = {g["key"]["tag"]: g["rows"] for g in tags["groups"]}
+    assert rows == {"app:a": 16, "app:b": 8}  # a row counts in each of its tags
+    teams = as_json(CONFIG, CAUSES, "--group-by", "team", "--group-by", "model_group")
+    assert all(set(g["key"]) == {"team", "model_group"} for g in teams["groups"])
+    assert sum(g["rows"] for g in teams["groups"]) == 16
+
+
+def _write_formats(tmp_path, rows: int = 300) -> dict[str, str]:
+    paths = {}
+    gen = [sys.executable, str(ROOT / "benchmarks" / "gen_spend_logs.py"), str(ROOT / "examples" / "config.yaml"),
+           "--rows", str(rows), "--fault-rate", "0.03", "--bad-rows", "2"]
+    for fmt in ("csv", "jsonl", "json"):
+        out = tmp_path / f"logs.{fmt}"
+        out.write_text(subprocess.run(gen + ["--format", fmt], capture_output=True, text=True, check=True).stdout)
+        paths[fmt] = str(out)
+    gz = tmp_path / "logs.csv.gz"
+    gz.write_bytes(gzip.compress(open(paths["csv"], "rb").read()))
+    paths["gz"] = str(gz)
+    noext = tmp_path / "logs-export"
+    noext.write_bytes(open(paths["jsonl"], "rb").read())
+    paths["sniffed"] = str(noext)
+    return paths
+
+
+def test_same_records_in_every_format_give_identical_results(tmp_path):
+    paths = _write_formats(tmp_path)
+    docs = {}
+    for name, path in paths.items():
+        doc = as_json(str(ROOT / "examples" / "config.yaml"), path)
+        for m in doc["mismatches"]:
+            m.pop("file")
+            m.pop("line")
+        for ex in doc["summary"]["skip_examples"]:
+            ex.pop("file")
+            ex.pop("line")
+        doc.pop("inputs")
+        docs[name] = doc
+    first = docs.pop("csv")
+    assert first["summary"]["rows_skipped"] == 2 and first["summary"]["mismatched_rows"] > 0
+    for name, doc in docs.items():
+        assert doc == first, name
+
+
+def test_stdin_and_several_files(tmp_path):
+    paths = _write_formats(tmp_path, rows=50)
+    with open(paths["gz"], "rb") as fh:
+        result = subprocess.run([sys.executable, "-m", "costctl", "reconcile", str(ROOT / "examples" / "config.yaml"),
+                                 "-", "--format", "json"], stdin=fh, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["summary"]["rows_read"] == 52
+    both = as_json(str(ROOT / "examples" / "config.yaml"), paths["csv"], paths["jsonl"])
+    assert both["summary"]["rows_read"] == 104 and both["summary"]["duplicate_request_ids"] == 50
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS["reconcile"]))
+def test_golden(fmt, request):
+    result = run("examples/config.yaml", "examples/spend_logs.csv", "--format", fmt, "--top", "10")
+    assert result.returncode == 1
+    path = GOLDEN / f"reconcile.{fmt}"
+    if request.config.getoption("--update-golden"):
+        path.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == path.read_text(encoding="utf-8"), f"golden reconcile.{fmt} differs"
+
+
+def test_example_log_shows_every_cause():
+    doc = as_json("examples/config.yaml", "examples/spend_logs.csv")
+    assert set(doc["summary"]["mismatches_by_cause"]) == {"unknown-deployment", "zero-spend", "default-price",
+                                                          "cache-not-discounted", "unit-error", "other"}
+    assert doc["summary"]["unpriced_rows"] > 0 and doc["summary"]["rows_skipped"] == 2
+
+
+def test_mismatches_out_is_jsonl_of_every_mismatch(tmp_path):
+    out = tmp_path / "mm.jsonl"
+    doc = as_json(CONFIG, CAUSES, "--mismatches-out", str(out), "--top", "2")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(doc["mismatches"]) == 2 and len(rows) == len(EXPECTED_CAUSES)
+    assert {r["request_id"]: r["cause"] for r in rows} == EXPECTED_CAUSES
+    assert set(rows[0]) == {"request_id", "model_group", "deployment_id", "recorded_usd", "expected_usd",
+                            "delta_usd", "cause"}
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+def test_bad_rows_are_counted_with_lines_and_strict_exits_2(write):
+    path = write("bad.csv", "request_id,model_id,spend,prompt_tokens,completion_tokens,metadata,startTime\n"
+                 "a,dep-default,0.0035,1000,100,,2026-11-01T00:00:00Z\n"
+                 "b,dep-default,0.0035,10.5,100,,\n"
+                 "c,dep-default,abc,1000,100,,\n"
+                 "d,dep-default,0.0035,1000,100,{oops,\n"
+                 "e,dep-default,0.0035,1000,100,,yesterday\n"
+                 ",dep-default,0.0035,1000,100,,\n"
+                 "a,dep-default,0.0035,1000,100,,\n"
+                 "g,dep-default,0.0035,1000\n")
+    doc = as_json(CONFIG, str(path))
+    s = doc["summary"]
+    assert s["rows_read"] == 8 == s["rows_reconciled"] + s["rows_skipped"]
+    assert s["skipped_by_reason"] == {"bad-tokens": 1, "bad-spend": 1, "bad-metadata": 1, "bad-timestamp": 1,
+                                      "missing-request-id": 1, "duplicate-request-id": 1, "malformed-row": 1}
+    assert [(e["line"], e["reason"]) for e in s["skip_examples"]][:2] == [(3, "bad-tokens"), (4, "bad-spend")]
+    strict = run(CONFIG, str(path), "--strict")
+    assert strict.returncode == 2 and "--strict: 7 rows skipped" in strict.stderr and strict.stdout == ""
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"request_id,spend\na,1\n", "missing required column(s): prompt_tokens, completion_tokens, model_id or"),
+    (b"\x00\x01\x02binary\xff\xfe garbage", "not UTF-8"),
+    (b'{"not": "a list"}', "expected a JSON list"),
+    (b"", "empty file"),
+])
+def test_unreadable_logs_exit_2(write, content, fragment):
+    path = write("in.csv" if not content.startswith(b"{") else "in.json", content)
+    result = run(CONFIG, str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], lines
+
+
+def test_json_that_is_not_a_list_and_truncated_gzip(write, tmp_path):
+    path = write("logs.json", '{"rows": []}')
+    result = run(CONFIG, str(path))
+    assert result.returncode == 2 and "expected a JSON list" in result.stderr
+    data = gzip.compress(open(CAUSES, "rb").read())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    result = run(CONFIG, str(cut))
+    assert result.returncode == 2 and "damaged gzip" in result.stderr
+
+
+def test_map_reads_another_export(write):
+    path = write("provider.csv", "id,cost_usd,input,output,deployment\nx,0.0035,1000,100,gpt-4o\n")
+    doc = as_json(CONFIG, str(path), "--map", "request_id=id", "--map", "spend=cost_usd", "--map", "prompt_tokens=input",
+                  "--map", "completion_tokens=output", "--map", "model_group=deployment")
+    assert doc["summary"]["rows_reconciled"] == 1 and doc["summary"]["mismatched_rows"] == 0
+    assert run(CONFIG, str(path), "--map", "bogus=id").returncode == 2
+
+
+def test_progress_bar_is_off_when_not_interactive():
+    result = run(CONFIG, CAUSES)
+    # stderr is a pipe here: only the one-line summary, no progress bar or escape codes
+    assert len(result.stderr.strip().splitlines()) == 1 and "\x1b[" not in result.stderr
+
+
+# -- the accounting invariant -----------------------------------------------------------------
+
+ROW = st.fixed_dictionaries({
+    "request_id": st.one_of(st.sampled_from(["r1", "r2", "r3", ""]), st.text(max_size=5)),
+    "model_id": st.sampled_from(["dep-default", "dep-custom", "dep-unpriced", "nope", ""]),
+    "model_group": st.sampled_from(["gpt-4o", "claude", "mini", "", "x"]),
+    "spend": st.one_of(st.sampled_from(["0", "0.0035", "abc", "", "1,234.5", "-1"]), st.decimals(allow_nan=True).map(str)),
+    "prompt_tokens": st.one_of(st.integers(-5, 300_000).map(str), st.sampled_from(["", "1.5", "x"])),
+    "completion_tokens": st.one_of(st.integers(0, 5000).map(str), st.sampled_from(["", "2.0"])),
+    "metadata": st.sampled_from(["", "{}", "{bad", '{"usage_object": {"prompt_tokens_details": {"cached_tokens": 3}}}',
+                                 "[1]"]),
+    "startTime": st.sampled_from(["", "2026-11-01T00:00:00Z", "nonsense", "2026-11-05 10:00:00"]),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, max_size=25), since=st.sampled_from([None, "2026-11-02"]))
+def test_rows_read_equals_reconciled_plus_skipped(tmp_path_factory, rows, since):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["request_id", "model_id", "model_group", "spend", "prompt_tokens",
+                                             "completion_tokens", "metadata", "startTime"])
+    writer.writeheader()
+    writer.writerows(rows)
+    path = tmp_path_factory.mktemp("prop") / "logs.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    from costctl.usage.record import parse_time
+
+    options = Options(since=parse_time(since) if since else None)
+    result = api.reconcile(CONFIG, [str(path)], options=options)
+    t = result.outcome.totals
+    assert t.rows_read == len(rows)
+    assert t.rows_read == t.rows_reconciled + t.rows_skipped
+    assert sum(t.skipped_by_reason.values()) == t.rows_skipped
+    assert sum(g.rows for g in result.outcome.groups) == t.rows_reconciled
