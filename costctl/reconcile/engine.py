@@ -8,6 +8,7 @@ first cause that explains it within the same tolerance.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 from collections.abc import Callable, Iterable
@@ -131,13 +132,27 @@ class Reconciler:
 
     def feed(self, source: Source, mapping: dict[str, str] | None = None,
              on_read: Callable[[int], None] | None = None) -> None:
+        # The rows make no reference cycles; the cyclic collector would only rescan the pricing
+        # caches every few hundred rows (a fifth of the run time on large logs).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._feed(source, mapping, on_read)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _feed(self, source: Source, mapping: dict[str, str] | None,
+              on_read: Callable[[int], None] | None) -> None:
+        opts = self.options
+        need_time = opts.since is not None or opts.until is not None or "day" in opts.group_by
         for line, raw in read_rows(source, mapping, on_read):
             self.totals.rows_read += 1
             if isinstance(raw, Skip):
                 self.skip(source.name, line, raw.reason, raw.detail)
                 continue
             try:
-                row = to_record(raw, source.name, line)
+                row = to_record(raw, source.name, line, need_time)
             except Skip as skip:
                 self.skip(source.name, line, skip.reason, skip.detail)
                 continue

@@ -190,8 +190,9 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage
     )
 
 
-def to_record(raw: Mapping[str, Any], file: str, line: int) -> SpendRow:
-    """A SpendRow, or Skip with the reason this row cannot be reconciled."""
+def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = True) -> SpendRow:
+    """A SpendRow, or Skip with the reason this row cannot be reconciled. With `need_time`
+    False the timestamp is not read (nothing uses it), so it cannot make the row a skip."""
     request_id = _text(raw.get("request_id")).strip()
     if not request_id:
         raise Skip("missing-request-id", "request_id is empty")
@@ -204,7 +205,7 @@ def to_record(raw: Mapping[str, Any], file: str, line: int) -> SpendRow:
         request_id=request_id,
         file=file,
         line=line,
-        start_time=parse_time(raw.get("startTime")),
+        start_time=parse_time(raw.get("startTime")) if need_time else None,
         model_id=_text(raw.get("model_id")).strip(),
         model_group=_text(raw.get("model_group")).strip(),
         model=_text(raw.get("model")).strip(),
