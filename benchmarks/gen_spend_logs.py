@@ -54,6 +54,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-rate", type=float, default=0.01)
     parser.add_argument("--bad-rows", type=int, default=0)
+    parser.add_argument("--faults", default="zero-spend,default-price,cache-not-discounted,unit-error,other,unknown",
+                        help="comma-separated fault kinds to inject, each at --fault-rate")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -74,13 +76,16 @@ def main() -> int:
         bare = dep.model.split("/", 1)[1] if "/" in dep.model else dep.model
         response_model = rng.choice(AZURE_RESPONSE_MODELS) if dep.model.startswith("azure/") and not dep.base_model \
             else bare
+        roll = rng.random()
+        faults = args.faults.split(",") if args.faults else []
+        fault = faults[int(roll / args.fault_rate)] if roll < args.fault_rate * len(faults) else None
+        if fault == "cache-not-discounted" and not usage.cached_tokens:
+            usage.cached_tokens = usage.prompt_tokens // 2
+            usage.cache_creation_tokens = 0
         priced, _ = pricer.join(dep.deployment_id, dep.model_name, response_model, "")
         spend = priced.cost(usage)
         model_id = dep.deployment_id
         status, cache_hit = "success", "False"
-        roll = rng.random()
-        faults = ["zero-spend", "default-price", "cache-not-discounted", "unit-error", "other", "unknown"]
-        fault = faults[int(roll / args.fault_rate)] if roll < args.fault_rate * len(faults) else None
         if fault == "zero-spend" and spend > 0:
             spend = Decimal(0)
         elif fault == "default-price" and priced.custom and priced.default_entry:

@@ -266,3 +266,21 @@ def test_rows_read_equals_reconciled_plus_skipped(tmp_path_factory, rows, since)
     assert t.rows_read == t.rows_reconciled + t.rows_skipped
     assert sum(t.skipped_by_reason.values()) == t.rows_skipped
     assert sum(g.rows for g in result.outcome.groups) == t.rows_reconciled
+
+
+@pytest.mark.parametrize("faults, rate, code", [
+    ("", "0", 0),                          # a clean log
+    ("other", "0.001", 1),                 # 0.1 % of rows off: caught by the default drift threshold
+    ("cache-not-discounted", "0.001", 1),
+    ("zero-spend", "0.001", 1),
+])
+def test_default_thresholds(tmp_path, faults, rate, code):
+    log = tmp_path / "logs.csv"
+    gen = [sys.executable, str(ROOT / "benchmarks" / "gen_spend_logs.py"), str(ROOT / "examples" / "config.yaml"),
+           "--rows", "4000", "--fault-rate", rate, "--faults", faults, "--seed", "11"]
+    log.write_text(subprocess.run(gen, capture_output=True, text=True, check=True).stdout)
+    result = run("examples/config.yaml", str(log), "--format", "json")
+    doc = json.loads(result.stdout)
+    assert result.returncode == code, (doc["summary"]["mismatches_by_cause"], doc["failures"])
+    if code == 0:
+        assert doc["summary"]["mismatched_rows"] == 0

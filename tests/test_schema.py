@@ -44,3 +44,11 @@ def test_validate_json_validates(config):
 
     doc = ValidateDocument.model_validate_json(run_cli("validate", config, "--format", "json").stdout)
     assert doc.summary.error == sum(1 for f in doc.findings if f.severity == "error")
+
+
+def test_reconcile_json_validates():
+    from costctl.report.schema import ReconcileDocument
+
+    out = run_cli("reconcile", "examples/config.yaml", "examples/spend_logs.csv", "--format", "json").stdout
+    doc = ReconcileDocument.model_validate_json(out)
+    assert doc.summary.rows_read == doc.summary.rows_reconciled + doc.summary.rows_skipped

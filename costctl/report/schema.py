@@ -97,4 +97,79 @@ class ValidateDocument(_Strict):
     summary: Summary
 
 
-DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument}
+class SkipExample(_Strict):
+    file: str
+    line: int
+    reason: str
+    detail: str
+
+
+class ReconcileSummary(_Strict):
+    rows_read: int
+    rows_reconciled: int
+    rows_skipped: int
+    skipped_by_reason: dict[str, int]
+    skip_examples: list[SkipExample] = Field(description="The first ten skipped rows.")
+    duplicate_request_ids: int
+    recorded_usd: str
+    expected_usd: str
+    delta_usd: str = Field(description="recorded - expected")
+    abs_drift_usd: str = Field(description="Sum of |recorded - expected| over mismatched rows.")
+    mismatched_rows: int
+    mismatches_by_cause: dict[str, int]
+    unpriced_rows: int = Field(description="Rows of deployments with no price at all (LiteLLM bills $0).")
+    unpriced_tokens: int
+
+
+class ReconcileOptions(_Strict):
+    tolerance_usd: str
+    tolerance_pct: str
+    since: Optional[str]
+    until: Optional[str]
+    group_by: list[str]
+
+
+class GroupOut(_Strict):
+    key: dict[str, str]
+    rows: int
+    prompt_tokens: int
+    completion_tokens: int
+    recorded_usd: str
+    expected_usd: str
+    delta_usd: str
+    delta_pct: Optional[str]
+    mismatched_rows: int
+    unpriced_rows: int
+
+
+class MismatchOut(_Strict):
+    request_id: str
+    file: str
+    line: int
+    model_group: str
+    deployment_id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    recorded_usd: str
+    expected_usd: str
+    delta_usd: str
+    cause: Literal["unknown-deployment", "zero-spend", "default-price", "cache-not-discounted", "unit-error", "other"]
+
+
+class ReconcileDocument(_Strict):
+    """`costctl reconcile --format json`."""
+
+    schema_version: Literal[1]
+    command: Literal["reconcile"]
+    catalog: CatalogStamp
+    config: str
+    inputs: list[str]
+    options: ReconcileOptions
+    summary: ReconcileSummary
+    groups: list[GroupOut] = Field(description="Sorted by |delta_usd|, largest first.")
+    mismatches: list[MismatchOut] = Field(description="The --top largest mismatches by |delta_usd|.")
+    failures: list[str] = Field(description="Why the run exits 1 (empty when it exits 0).")
+
+
+DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument, "reconcile": ReconcileDocument}

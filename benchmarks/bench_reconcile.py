@@ -1,0 +1,65 @@
+"""Reconcile throughput and memory against the reconcile issue's targets.
+
+    python benchmarks/bench_reconcile.py [--rows 1000000] [--format csv|jsonl|json] [--runs 1]
+
+Generates a deterministic spend log for examples/config.yaml once (benchmarks/out/, reused),
+runs `costctl reconcile` on it as a user would (a fresh process each run) and prints rows/s and
+peak RSS next to the targets (>= 100,000 rows/s, < 300 MB). Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TARGET_ROWS_PER_S = 100_000
+TARGET_RSS_MB = 300
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--format", choices=["csv", "jsonl", "json"], default="csv")
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    log = out / f"spend_{args.rows}.{args.format}"
+    if not log.exists():
+        start = time.perf_counter()
+        with log.open("w") as fh:
+            subprocess.run([sys.executable, str(HERE / "gen_spend_logs.py"), str(ROOT / "examples" / "config.yaml"),
+                            "--rows", str(args.rows), "--format", args.format], check=True, stdout=fh)
+        print(f"generated {log.name} ({log.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s")
+    walls = []
+    rss_mb = 0.0
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "costctl", "reconcile", str(ROOT / "examples" / "config.yaml"),
+                                 str(log), "--format", "json", "--quiet"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+        walls.append(time.perf_counter() - start)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise SystemExit("reconcile failed (run it by hand to see why)")
+        rss_mb = max(rss_mb, usage.ru_maxrss / 1024)
+    wall = statistics.median(walls)
+    rate = args.rows / wall
+    print(f"{'measure':<36} {'value':>12} {'target':>12}")
+    print(f"{'wall s (median of ' + str(args.runs) + ')':<36} {wall:>12.2f}")
+    print(f"{'rows/s':<36} {rate:>12,.0f} {'>= ' + format(TARGET_ROWS_PER_S, ','):>12} "
+          f"{'' if rate >= TARGET_ROWS_PER_S else 'MISSED'}")
+    print(f"{'peak RSS MB':<36} {rss_mb:>12.0f} {'< ' + str(TARGET_RSS_MB):>12} "
+          f"{'' if rss_mb < TARGET_RSS_MB else 'MISSED'}")
+    return 0 if rate >= TARGET_ROWS_PER_S and rss_mb < TARGET_RSS_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
