@@ -105,15 +105,11 @@ def main() -> int:
         when = start + timedelta(seconds=i * 2.5)
         usage_object = {
             "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
             "cache_creation_input_tokens": usage.cache_creation_tokens,
-            "cache_read_input_tokens": usage.cached_tokens,
         }
-        metadata = {"usage_object": usage_object, "user_api_key_alias": f"svc-{i % 17}",
-                    "user_api_key_team_alias": f"team-{i % 5}", "requester_ip_address": "",
-                    "model_map_information": {"model_map_key": dep.model_name}, "additional_usage_values": {}}
+        metadata = {"usage_object": usage_object, "user_api_key_alias": f"svc-{i % 17}"}
         row = {
             "request_id": f"chatcmpl-{hashlib.md5(f'{args.seed}-{i}'.encode()).hexdigest()}",
             "call_type": "acompletion",

@@ -55,20 +55,26 @@ class Group:
         return self.recorded - self.expected
 
 
-@dataclass(order=True)
+@dataclass
 class Mismatch:
-    sort_key: Decimal
-    request_id: str = field(compare=False)
-    file: str = field(compare=False)
-    line: int = field(compare=False)
-    model_group: str = field(compare=False)
-    deployment_id: str = field(compare=False)
-    model: str = field(compare=False)
-    prompt_tokens: int = field(compare=False)
-    completion_tokens: int = field(compare=False)
-    recorded: Decimal = field(compare=False)
-    expected: Decimal = field(compare=False)
-    cause: str = field(compare=False)
+    sort_key: Decimal  # |delta|
+    order: tuple[int, int]  # (input index, line): ties between equal deltas go to the earlier row
+    request_id: str
+    file: str
+    line: int
+    model_group: str
+    deployment_id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    recorded: Decimal
+    expected: Decimal
+    cause: str
+
+    @property
+    def rank(self) -> tuple[Decimal, tuple[int, int]]:
+        """Larger delta first, then the earlier row."""
+        return (self.sort_key, (-self.order[0], -self.order[1]))
 
     @property
     def delta(self) -> Decimal:
@@ -108,6 +114,14 @@ class Outcome:
     top: list[Mismatch]
 
 
+@dataclass
+class Partial:
+    totals: Totals
+    groups: dict[tuple[str, ...], Group]
+    top: list[tuple[Any, Mismatch]]
+    seen: set[int]
+
+
 class Reconciler:
     """Feed it sources; it keeps constant memory (bar one 8-byte digest per request_id)."""
 
@@ -118,8 +132,12 @@ class Reconciler:
         self.on_mismatch = on_mismatch
         self.totals = Totals()
         self.groups: dict[tuple[str, ...], Group] = {}
-        self.top: list[Mismatch] = []
+        self.top: list[tuple[Any, Mismatch]] = []
         self._seen: set[int] = set()
+        self.source_index = 0
+        self._by_tag = "tag" in options.group_by
+        self._window = options.since is not None or options.until is not None
+        self._only_model_group = options.group_by == ("model_group",)
 
     # -- accounting ------------------------------------------------------------------------
 
@@ -146,6 +164,7 @@ class Reconciler:
               on_read: Callable[[int], None] | None) -> None:
         opts = self.options
         need_time = opts.since is not None or opts.until is not None or "day" in opts.group_by
+        self.source_index += 1
         for line, raw in read_rows(source, mapping, on_read):
             self.totals.rows_read += 1
             if isinstance(raw, Skip):
@@ -160,14 +179,14 @@ class Reconciler:
 
     def add(self, row: SpendRow) -> None:
         opts = self.options
-        if opts.since is not None or opts.until is not None:
+        if self._window:
             if row.start_time is None:
                 self.skip(row.file, row.line, "missing-timestamp", "startTime is empty but --since/--until is set")
                 return
             if (opts.since and row.start_time < opts.since) or (opts.until and row.start_time >= opts.until):
                 self.skip(row.file, row.line, "outside-window", "startTime outside --since/--until")
                 return
-        if "tag" in opts.group_by:
+        if self._by_tag:
             try:
                 row.raw_tags = tags_of(row)
             except Skip as skip:
@@ -221,16 +240,22 @@ class Reconciler:
         t.mismatched_rows += 1
         t.abs_drift += abs(row.spend - expected)
         t.mismatches_by_cause[cause] = t.mismatches_by_cause.get(cause, 0) + 1
-        m = Mismatch(abs(row.spend - expected), row.request_id, row.file, row.line, row.model_group,
+        m = Mismatch(abs(row.spend - expected), (self.source_index, row.line), row.request_id, row.file, row.line,
+                     row.model_group,
                      row.model_id or priced.key, row.model, usage.prompt_tokens, usage.completion_tokens,
                      row.spend, expected, cause)
         if self.on_mismatch is not None:
             self.on_mismatch(m)
-        if self.options.top > 0:
-            if len(self.top) < self.options.top:
-                heapq.heappush(self.top, m)
-            elif m.sort_key > self.top[0].sort_key:
-                heapq.heapreplace(self.top, m)
+        self._keep_top(m)
+
+    def _keep_top(self, m: Mismatch) -> None:
+        if self.options.top <= 0:
+            return
+        item = (m.rank, m)
+        if len(self.top) < self.options.top:
+            heapq.heappush(self.top, item)  # type: ignore[arg-type]
+        elif m.rank > self.top[0][0]:  # type: ignore[index]
+            heapq.heapreplace(self.top, item)  # type: ignore[arg-type]
 
     def within(self, recorded: Decimal, expected: Decimal) -> bool:
         allowed = max(self.options.tolerance_usd, abs(expected) * self.options.tolerance_pct / 100)
@@ -252,6 +277,8 @@ class Reconciler:
         return "other"
 
     def group_keys(self, row: SpendRow, priced: Priced) -> Iterable[tuple[str, ...]]:
+        if self._only_model_group:  # the default, on the hot path
+            return ((row.model_group or priced.model_group or "(none)",),)
         values: list[list[str]] = []
         for name in self.options.group_by:
             if name == "model_group":
@@ -279,8 +306,35 @@ class Reconciler:
 
     def outcome(self) -> Outcome:
         groups = sorted(self.groups.values(), key=lambda g: (-abs(g.delta), g.key))
-        top = sorted(self.top, key=lambda m: (-m.sort_key, m.request_id))
+        top = [m for _rank, m in sorted(self.top, key=lambda item: item[0], reverse=True)]
         return Outcome(self.totals, groups, top)
+
+    def partial(self) -> "Partial":
+        """What a worker hands back: plain data, no pricing state."""
+        return Partial(self.totals, self.groups, self.top, self._seen)
+
+    def merge(self, part: "Partial") -> None:
+        """Add the results of a reconciler that read a later part of the input (parallel chunks)."""
+        t, p = self.totals, part.totals
+        for name in ("rows_read", "rows_reconciled", "rows_skipped", "recorded", "expected", "abs_drift",
+                     "mismatched_rows", "unpriced_rows", "unpriced_tokens", "duplicate_request_ids"):
+            setattr(t, name, getattr(t, name) + getattr(p, name))
+        for reason, n in p.skipped_by_reason.items():
+            t.skipped_by_reason[reason] = t.skipped_by_reason.get(reason, 0) + n
+        for cause, n in p.mismatches_by_cause.items():
+            t.mismatches_by_cause[cause] = t.mismatches_by_cause.get(cause, 0) + n
+        t.skip_examples = (t.skip_examples + p.skip_examples)[:SKIP_EXAMPLES]
+        for key, g in part.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = g
+                continue
+            for name in ("rows", "prompt_tokens", "completion_tokens", "recorded", "expected", "mismatched",
+                         "unpriced_rows"):
+                setattr(mine, name, getattr(mine, name) + getattr(g, name))
+        for _rank, m in part.top:
+            self._keep_top(m)
+        self._seen |= part.seen
 
 
 def write_mismatch(stream: IO[str]) -> Callable[[Mismatch], None]:

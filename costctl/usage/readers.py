@@ -48,21 +48,57 @@ class CountingReader(io.RawIOBase):
         return n
 
 
+class _Window(io.RawIOBase):
+    """At most `length` bytes of a file from `start` (a chunk of a spend log)."""
+
+    def __init__(self, raw: BinaryIO, start: int, length: int) -> None:
+        raw.seek(start)
+        self.raw = raw
+        self.left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        data = self.raw.read(min(len(buffer), self.left))
+        n = len(data)
+        buffer[:n] = data
+        self.left -= n
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
 @dataclass
 class Source:
-    """One input: its name as shown, and how to open it as bytes."""
+    """One input: its name as shown, and how to open it as bytes. A chunk of a file (for
+    parallel reading) has a byte window, the line number it starts at and the CSV header."""
 
     name: str
     format: str
     gzipped: bool
     size: int | None
     _opener: Callable[[], BinaryIO]
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+    header: list[str] | None = None
 
     def open_bytes(self, on_read: Callable[[int], None] | None = None) -> IO[bytes]:
-        raw = io.BufferedReader(CountingReader(self._opener(), on_read), 1 << 20)
+        base: Any = self._opener()
+        if self.end is not None:
+            base = _Window(base, self.start, self.end - self.start)
+        raw = io.BufferedReader(CountingReader(base, on_read), 1 << 20)
         if self.gzipped:
             return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
         return raw
+
+    def chunk(self, start: int, end: int, first_line: int, header: list[str] | None) -> "Source":
+        return Source(self.name, self.format, self.gzipped, end - start, self._opener, start, end, first_line, header)
 
 
 def _sniff(head: bytes) -> str:
@@ -166,33 +202,37 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
     with source.open_bytes(on_read) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(text)
-        header = next(reader, None)
-        if header is None:
-            raise CostctlError("empty file: expected a header row", source.name, 1)
-        if any("\x00" in h for h in header):
-            raise CostctlError("binary data, not a CSV spend log", source.name, 1)
-        header = [h.strip() for h in header]
-        _check_columns(header, source, mapping)
+        offset = source.first_line - 1  # physical lines before this chunk
+        if source.header is not None:
+            header = source.header
+        else:
+            first = next(reader, None)
+            if first is None:
+                raise CostctlError("empty file: expected a header row", source.name, 1)
+            if any("\x00" in h for h in first):
+                raise CostctlError("binary data, not a CSV spend log", source.name, 1)
+            header = [h.strip() for h in first]
+            _check_columns(header, source, mapping)
         rename = _renamer(mapping)
         width = len(header)
-        previous_end = reader.line_num
+        previous_end = reader.line_num + offset
         for values in reader:
             line = previous_end + 1
-            previous_end = reader.line_num
+            previous_end = reader.line_num + offset
             if not values:
                 continue  # a blank line is not a row
             if len(values) != width:
                 yield line, Skip("malformed-row", f"{len(values)} fields, header has {width}")
                 continue
-            yield line, rename(dict(zip(header, values, strict=True)))
+            yield line, rename(dict(zip(header, values, strict=False)))  # lengths checked above
 
 
 @_decoding
 def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
     rename = _renamer(mapping)
-    checked = False
     with source.open_bytes(on_read) as raw:
-        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=1):
+        checked = source.first_line > 1  # a later chunk: the first one checked the columns
+        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=source.first_line):
             if not data.strip():
                 continue
             try:

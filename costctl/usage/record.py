@@ -155,6 +155,8 @@ def _json_value(value: Any, name: str, expect: type) -> Any:
 
 
 def _count(value: Any) -> int:
+    if value is None:
+        return 0
     if type(value) is int:
         return value
     if isinstance(value, float) and value.is_integer():
@@ -173,19 +175,29 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage
     uo = metadata.get("usage_object") if type(metadata) is dict else None
     if type(uo) is not dict:
         return Usage(prompt_tokens=prompt, completion_tokens=completion)
-    prompt_details = uo.get("prompt_tokens_details")
-    completion_details = uo.get("completion_tokens_details")
-    cached = _detail(prompt_details, "cached_tokens") or _count(uo.get("cache_read_input_tokens"))
-    tier = uo.get("service_tier") or metadata.get("service_tier")
+    get = uo.get
+    pd = get("prompt_tokens_details")
+    cd = get("completion_tokens_details")
+    if type(pd) is not dict:
+        pd = {}
+    if type(cd) is not dict:
+        cd = {}
+    cached = pd.get("cached_tokens")
+    cached = cached if type(cached) is int else _count(cached)
+    if not cached:
+        cached = _count(get("cache_read_input_tokens"))
+    writes = get("cache_creation_input_tokens")
+    reasoning = cd.get("reasoning_tokens")
+    tier = get("service_tier") or metadata.get("service_tier")
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         cached_tokens=cached,
-        cache_creation_tokens=_count(uo.get("cache_creation_input_tokens")),
-        cache_creation_1h_tokens=_detail(uo.get("cache_creation_token_details"), "ephemeral_1h_input_tokens"),
-        reasoning_tokens=_detail(completion_details, "reasoning_tokens"),
-        audio_input_tokens=_detail(prompt_details, "audio_tokens"),
-        audio_output_tokens=_detail(completion_details, "audio_tokens"),
+        cache_creation_tokens=writes if type(writes) is int else _count(writes),
+        cache_creation_1h_tokens=_detail(get("cache_creation_token_details"), "ephemeral_1h_input_tokens"),
+        reasoning_tokens=reasoning if type(reasoning) is int else _count(reasoning),
+        audio_input_tokens=_count(pd.get("audio_tokens")),
+        audio_output_tokens=_count(cd.get("audio_tokens")),
         service_tier=tier if isinstance(tier, str) else None,
     )
 
