@@ -347,11 +347,17 @@ class _progress:
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
         self.bar = Progress(TextColumn("reconcile"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                            TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
+                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                            console=Console(file=sys.stderr), transient=True)
         self.bar.start()
-        task = self.bar.add_task("read", total=self.total)
+        task = self.bar.add_task("read", total=self.total, rate="")
         bar = self.bar
-        return lambda n: bar.advance(task, n)
+
+        def advance(n: int, rows: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            bar.update(task, advance=n, rate=f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.5 else "")
+
+        return advance
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

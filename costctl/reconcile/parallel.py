@@ -117,7 +117,7 @@ def _work(index: int, mismatch_path: str | None) -> Partial:
 
 
 def feed_parallel(main: Reconciler, source: Source, chunks: list[Source], mapping: dict[str, str] | None,
-                  mismatches_out: Any, on_read: Callable[[int], None] | None) -> bool:
+                  mismatches_out: Any, on_read: Callable[[int, int], None] | None) -> bool:
     """Reconcile `chunks` of `source` in forked workers and merge them into `main`. Returns False
     (leaving `main` untouched) when the serial engine must read the source instead."""
     try:
@@ -132,10 +132,12 @@ def feed_parallel(main: Reconciler, source: Source, chunks: list[Source], mappin
         with context.Pool(len(chunks)) as pool:
             pending = [pool.apply_async(_work, (i, paths[i])) for i in range(len(chunks))]
             parts = []
+            rows = main.totals.rows_read
             for chunk, job in zip(chunks, pending, strict=True):
                 parts.append(job.get())
+                rows += parts[-1].totals.rows_read
                 if on_read is not None:
-                    on_read(chunk.size or 0)
+                    on_read(chunk.size or 0, rows)
         seen = set(main._seen)
         for part in parts:
             if seen & part.seen:
