@@ -344,7 +344,9 @@ class Usage:
     """Token counts of one request, as LiteLLM's usage object and spend logs give them.
 
     `prompt_tokens` includes cached reads, cache writes and audio input tokens;
-    `completion_tokens` includes reasoning and audio output tokens.
+    `completion_tokens` includes reasoning and audio output tokens. Cache writes by lifetime
+    (when the provider reports them): 5-minute and 30-minute writes bill at the base write price,
+    1-hour and 12-hour writes at their own; writes no lifetime covers bill at the base price.
     """
 
     prompt_tokens: int = 0
@@ -356,6 +358,8 @@ class Usage:
     audio_input_tokens: int = 0
     audio_output_tokens: int = 0
     service_tier: str | None = None
+    cache_creation_12h_tokens: int = 0
+    cache_creation_short_tokens: int = 0  # 5-minute + 30-minute writes, when reported
 
 
 _ZERO = Decimal(0)
@@ -366,7 +370,8 @@ _TIER_PREFIXES = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 # batches: keys with these suffixes are not standard tier thresholds.
 _TIER_KEY_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")
 _NON_STANDARD_SUFFIXES = (*_TIER_KEY_SUFFIXES, "_batches")
-_TTL_WRITE_KEYS = {"1hr": CACHE_WRITE_1H}
+CACHE_WRITE_12H = "cache_creation_input_token_cost_above_12hr"
+_TTL_WRITE_KEYS = {"1hr": CACHE_WRITE_1H, "12hr": CACHE_WRITE_12H}
 
 
 def _number(value: Any) -> Decimal | None:
@@ -482,6 +487,7 @@ class TokenRates:
     cache_read: Decimal
     cache_write: Decimal
     cache_write_1h: Decimal
+    cache_write_12h: Decimal
     reasoning: Decimal
     audio_input: Decimal
     audio_output: Decimal
@@ -499,7 +505,7 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
         output_rate = t.rate(OUTPUT, r.rate(OUTPUT, _ZERO)) if OUTPUT in table_tier else r.rate(OUTPUT, _ZERO)
         cache_read = t.rate(CACHE_READ, input_rate)
         cache_write = t.rate(CACHE_WRITE, input_rate)
-        write_1h_key = _TTL_WRITE_KEYS["1hr"]
+        ttl_keys = dict(_TTL_WRITE_KEYS)
         if "output_cost_per_reasoning_token" in table_tier or OUTPUT in table_tier:
             reasoning = t.rate("output_cost_per_reasoning_token", output_rate)
     else:
@@ -507,14 +513,15 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
         output_rate = r.rate(r.key(OUTPUT), _ZERO)
         maybe_write = r.get(r.key(CACHE_WRITE), None)
         maybe_read = r.get(r.key(CACHE_READ), None)
-        write_1h_key = r.key(_TTL_WRITE_KEYS["1hr"])
+        ttl_keys = {ttl: r.key(key) for ttl, key in _TTL_WRITE_KEYS.items()}
         for tier in crossed:
             input_rate = r.rate(r.key(f"{INPUT}_above_{tier}_tokens"), input_rate)
             output_rate = r.rate(r.key(f"{OUTPUT}_above_{tier}_tokens"), output_rate)
             maybe_write = r.get(r.key(f"{CACHE_WRITE}_above_{tier}_tokens"), maybe_write)
-            tiered_1h = r.key(f"{_TTL_WRITE_KEYS['1hr']}_above_{tier}_tokens")
-            if prices.get(tiered_1h) is not None:
-                write_1h_key = tiered_1h
+            for ttl, key in _TTL_WRITE_KEYS.items():
+                tiered = r.key(f"{key}_above_{tier}_tokens")
+                if prices.get(tiered) is not None:
+                    ttl_keys[ttl] = tiered
             maybe_read = r.get(r.key(f"{CACHE_READ}_above_{tier}_tokens"), maybe_read)
         cache_read = input_rate if maybe_read is None else maybe_read
         cache_write = input_rate if maybe_write is None else maybe_write
@@ -531,7 +538,8 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
         output=output_rate,
         cache_read=cache_read,
         cache_write=cache_write,
-        cache_write_1h=r.rate(write_1h_key, cache_write),
+        cache_write_1h=r.rate(ttl_keys["1hr"], cache_write),
+        cache_write_12h=r.rate(ttl_keys["12hr"], cache_write),
         reasoning=reasoning,
         audio_input=r.rate(r.key("input_cost_per_audio_token"), input_rate),
         audio_output=r.rate("output_cost_per_audio_token", output_rate),
@@ -593,15 +601,18 @@ class RatePlan:
             return (uncached * rates.input + usage.cached_tokens * rates.cache_read
                     + usage.completion_tokens * rates.output)
         writes = usage.cache_creation_tokens
-        writes_1h = min(usage.cache_creation_1h_tokens, writes)
         text_in = usage.prompt_tokens - usage.cached_tokens - writes - usage.audio_input_tokens
         total = (
             (text_in if text_in > 0 else 0) * rates.input
             + usage.cached_tokens * rates.cache_read
-            + (writes - writes_1h) * rates.cache_write
-            + writes_1h * rates.cache_write_1h
             + usage.audio_input_tokens * rates.audio_input
         )
+        if writes or usage.cache_creation_1h_tokens or usage.cache_creation_12h_tokens:
+            long_writes = usage.cache_creation_1h_tokens + usage.cache_creation_12h_tokens
+            unattributed = writes - usage.cache_creation_short_tokens - long_writes
+            total += ((unattributed if unattributed > 0 else 0) + usage.cache_creation_short_tokens) * rates.cache_write
+            total += (usage.cache_creation_1h_tokens * rates.cache_write_1h
+                      + usage.cache_creation_12h_tokens * rates.cache_write_12h)
         if usage.reasoning_tokens > 0 or usage.audio_output_tokens > 0:
             text_out = usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens
             total += ((text_out if text_out > 0 else 0) * rates.output + usage.reasoning_tokens * rates.reasoning

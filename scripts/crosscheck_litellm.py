@@ -59,6 +59,12 @@ def usages(rng: random.Random, n: int) -> list[Usage]:
         Usage(prompt_tokens=1200, completion_tokens=300, cached_tokens=400),
         Usage(prompt_tokens=250_000, completion_tokens=2000, cached_tokens=1000),
         Usage(prompt_tokens=1200, completion_tokens=900, reasoning_tokens=600),
+        Usage(prompt_tokens=5000, completion_tokens=100, cache_creation_tokens=3000, cache_creation_1h_tokens=1000,
+              cache_creation_short_tokens=2000),
+        Usage(prompt_tokens=5000, completion_tokens=100, cache_creation_tokens=3000, cache_creation_12h_tokens=500,
+              cache_creation_1h_tokens=500),
+        Usage(prompt_tokens=250_000, completion_tokens=100, cached_tokens=1000, cache_creation_tokens=9000,
+              cache_creation_1h_tokens=9000),
     ]
     for _ in range(n):
         prompt = rng.choice([10, 1000, 50_000, 199_999, 200_001, 300_000])
@@ -72,6 +78,7 @@ def usages(rng: random.Random, n: int) -> list[Usage]:
 
 def litellm_cost(router, deployment_id: str, response_model: str, u: Usage) -> Decimal:
     from litellm.types.utils import (
+        CacheCreationTokenDetails,
         CompletionTokensDetailsWrapper,
         ModelResponse,
         PromptTokensDetailsWrapper,
@@ -82,7 +89,14 @@ def litellm_cost(router, deployment_id: str, response_model: str, u: Usage) -> D
         prompt_tokens=u.prompt_tokens,
         completion_tokens=u.completion_tokens,
         total_tokens=u.prompt_tokens + u.completion_tokens,
-        prompt_tokens_details=PromptTokensDetailsWrapper(cached_tokens=u.cached_tokens),
+        prompt_tokens_details=PromptTokensDetailsWrapper(
+            cached_tokens=u.cached_tokens,
+            cache_creation_token_details=CacheCreationTokenDetails(
+                ephemeral_5m_input_tokens=u.cache_creation_short_tokens or None,
+                ephemeral_1h_input_tokens=u.cache_creation_1h_tokens or None,
+                ephemeral_12h_input_tokens=u.cache_creation_12h_tokens or None,
+            ) if (u.cache_creation_1h_tokens or u.cache_creation_12h_tokens or u.cache_creation_short_tokens) else None,
+        ),
         completion_tokens_details=CompletionTokensDetailsWrapper(reasoning_tokens=u.reasoning_tokens),
         cache_creation_input_tokens=u.cache_creation_tokens or None,
     )

@@ -252,3 +252,34 @@ def test_custom_prices_without_any_token_rate_are_ignored(prices_of):
     # a service-tier rate is a per-token rate: that entry is used, and bills standard tokens at $0
     tier = prices_of("model: openai/gpt-4o", "input_cost_per_token_priority: 0.000005")
     assert tier.custom and summary(tier, "input_cost_per_token")[1] == "none"
+
+
+def test_cache_writes_by_lifetime_as_litellm_bills_them():
+    entry = {**GENERIC, "cache_creation_input_token_cost_above_12hr": D("0.000009")}
+    # 3000 written: 2000 for 5 minutes (base), 500 for 1 hour, 500 for 12 hours
+    u = Usage(prompt_tokens=5000, cache_creation_tokens=3000, cache_creation_short_tokens=2000,
+              cache_creation_1h_tokens=500, cache_creation_12h_tokens=500)
+    writes = 2000 * D("0.00000375") + 500 * D("0.000006") + 500 * D("0.000009")
+    assert cost_of(u, entry, "anthropic") == 2000 * D("0.000003") + writes
+    # no 12-hour price: those writes bill at the base write price
+    assert cost_of(u, GENERIC, "anthropic") == 2000 * D("0.000003") + 2500 * D("0.00000375") + 500 * D("0.000006")
+    # lifetimes covering only part of the writes: the rest bills at the base write price
+    part = Usage(prompt_tokens=5000, cache_creation_tokens=3000, cache_creation_1h_tokens=1000)
+    assert cost_of(part, GENERIC, "anthropic") == 2000 * D("0.000003") + 2000 * D("0.00000375") + 1000 * D("0.000006")
+
+
+def test_usage_read_from_a_litellm_usage_object():
+    from costctl.usage.record import usage_of
+
+    uo = {"prompt_tokens": 1000, "completion_tokens": 10,
+          "prompt_tokens_details": {"cached_tokens": 200, "cache_write_tokens": 300, "cache_creation_tokens": 300,
+                                    "cache_creation_token_details": {"ephemeral_5m_input_tokens": 200,
+                                                                     "ephemeral_1h_input_tokens": 100}},
+          "completion_tokens_details": {"reasoning_tokens": 4, "audio_tokens": 2},
+          "cache_creation_input_tokens": 300, "cache_read_input_tokens": 200}
+    u = usage_of(1000, 10, {"usage_object": uo})
+    assert (u.cached_tokens, u.cache_creation_tokens, u.cache_creation_short_tokens, u.cache_creation_1h_tokens,
+            u.reasoning_tokens, u.audio_output_tokens) == (200, 300, 200, 100, 4, 2)
+    anthropic_style = usage_of(1000, 10, {"usage_object": {"cache_creation_input_tokens": 50,
+                                                            "cache_read_input_tokens": 30}})
+    assert (anthropic_style.cached_tokens, anthropic_style.cache_creation_tokens) == (30, 50)

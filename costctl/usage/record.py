@@ -166,10 +166,6 @@ def _count(value: Any) -> int:
     return 0
 
 
-def _detail(block: Any, key: str) -> int:
-    return _count(block.get(key)) if type(block) is dict else 0
-
-
 def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage:
     """Token counts from the row and `metadata.usage_object` (LiteLLM's full usage block)."""
     uo = metadata.get("usage_object") if type(metadata) is dict else None
@@ -186,15 +182,22 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage
     cached = cached if type(cached) is int else _count(cached)
     if not cached:
         cached = _count(get("cache_read_input_tokens"))
-    writes = get("cache_creation_input_tokens")
+    writes = _count(pd.get("cache_write_tokens")) or _count(pd.get("cache_creation_tokens")) \
+        or _count(get("cache_creation_input_tokens"))
+    ttl = pd.get("cache_creation_token_details") or get("cache_creation_token_details")
+    if type(ttl) is not dict:
+        ttl = {}
     reasoning = cd.get("reasoning_tokens")
     tier = get("service_tier") or metadata.get("service_tier")
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         cached_tokens=cached,
-        cache_creation_tokens=writes if type(writes) is int else _count(writes),
-        cache_creation_1h_tokens=_detail(get("cache_creation_token_details"), "ephemeral_1h_input_tokens"),
+        cache_creation_tokens=writes,
+        cache_creation_1h_tokens=_count(ttl.get("ephemeral_1h_input_tokens")),
+        cache_creation_12h_tokens=_count(ttl.get("ephemeral_12h_input_tokens")),
+        cache_creation_short_tokens=_count(ttl.get("ephemeral_5m_input_tokens"))
+        + _count(ttl.get("ephemeral_30m_input_tokens")),
         reasoning_tokens=reasoning if type(reasoning) is int else _count(reasoning),
         audio_input_tokens=_count(pd.get("audio_tokens")),
         audio_output_tokens=_count(cd.get("audio_tokens")),
