@@ -346,3 +346,22 @@ def test_parallel_falls_back_to_serial_on_duplicates_across_chunks(write):
     serial, parallel = _both([str(path)], config=CONFIG)
     assert serial[0].outcome.totals.duplicate_request_ids == 150
     _same(serial, parallel)
+
+
+def test_azure_without_base_model_prices_by_the_logged_response_model(write):
+    config = write("azure.yaml", """
+        model_list:
+          - model_name: mini
+            litellm_params: {model: azure/my-mini-deployment, api_base: "https://x.openai.azure.com"}
+            model_info: {id: az}
+    """)
+    # gpt-4o-mini-2024-07-18 on azure: 1000 x 1.5e-7 + 10 x 6e-7 (catalog azure/gpt-4o-mini-2024-07-18)
+    log = write("az.csv", "request_id,model_id,model_group,model,spend,prompt_tokens,completion_tokens\n"
+                "a,az,mini,gpt-4o-mini-2024-07-18,0.000156,1000,10\n"
+                "b,az,mini,azure/my-mini-deployment,0.000156,1000,10\n")
+    doc = as_json(str(config), str(log))
+    s = doc["summary"]
+    assert s["rows_reconciled"] == 1 and s["mismatched_rows"] == 0
+    # LiteLLM 1.110.2 logs the configured name: the response model is unknown, the row is not guessed at
+    assert s["skipped_by_reason"] == {"azure-response-model-unknown": 1}
+    assert "base_model" in s["skip_examples"][0]["detail"]

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from costctl.reconcile.pricer import Priced, Pricer
+from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, read_rows
 from costctl.usage.record import Skip, SpendRow, tags_of, to_record
 
@@ -204,13 +204,19 @@ class Reconciler:
             self.skip(row.file, row.line, "duplicate-request-id", f"request_id {row.request_id} seen before")
             return
         self._seen.add(digest)
-        self.reconcile(row)
+        try:
+            joined = self.pricer.join(row.model_id, row.model_group, row.model, row.provider)
+        except ResponseModelUnknown as exc:
+            self.skip(row.file, row.line, "azure-response-model-unknown",
+                      f"{exc.args[0]} has no base_model: LiteLLM priced it by the model Azure returned, which the "
+                      "log's model column does not record; set model_info.base_model")
+            return
+        self.reconcile(row, *joined)
 
     # -- pricing ---------------------------------------------------------------------------
 
-    def reconcile(self, row: SpendRow) -> None:
+    def reconcile(self, row: SpendRow, priced: Priced, unknown: bool) -> None:
         t = self.totals
-        priced, unknown = self.pricer.join(row.model_id, row.model_group, row.model, row.provider)
         if row.cache_hit or row.failed:
             expected = ZERO
         else:

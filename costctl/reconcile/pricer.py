@@ -36,6 +36,7 @@ class Priced:
     discount: Decimal
     vertex_location: str | None
     price_by_response_model: bool  # azure without base_model: priced by the model Azure reports
+    configured_models: tuple[str, ...] = ()  # litellm_params.model, with and without the provider
     _plans: dict[str, RatePlan] = field(default_factory=dict)
 
     def plan(self, which: str = "effective") -> RatePlan:
@@ -80,6 +81,10 @@ def _fraction(value: Any) -> Decimal:
     return number if number is not None else ZERO
 
 
+class ResponseModelUnknown(Exception):
+    """A row LiteLLM priced by the response model's name, which the row does not record."""
+
+
 class Pricer:
     """Joins spend-log rows to the config's deployments and prices them."""
 
@@ -119,6 +124,7 @@ class Pricer:
             discount=discount_for(self.discounts, ep.provider, dep.model),
             vertex_location=location if isinstance(location, str) else None,
             price_by_response_model=ep.provider == "azure" and not dep.base_model and not ep.custom,
+            configured_models=(dep.model, dep.model.split("/", 1)[-1]),
         )
 
     def catalog_priced(self, provider: str, model: str, group: str = "") -> Priced:
@@ -161,7 +167,11 @@ class Pricer:
 
     def _refine(self, priced: Priced, model: str, provider: str) -> Priced:
         """Azure without base_model, and wildcards without prices, are priced per response model."""
-        if priced.price_by_response_model and model:
+        if priced.price_by_response_model:
+            if not model or model in priced.configured_models:
+                # LiteLLM priced it by the model name Azure returned, and this log does not say
+                # which (1.110.2 writes the configured name): it cannot be recomputed.
+                raise ResponseModelUnknown(priced.configured_models[0])
             return self.catalog_priced("azure", model, priced.model_group)
         if priced.key and not priced.entry and not priced.unpriced and model:
             return self.catalog_priced(provider or (priced.provider or ""), model, priced.model_group)
