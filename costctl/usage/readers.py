@@ -227,28 +227,38 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
             yield line, rename(dict(zip(header, values, strict=False)))  # lengths checked above
 
 
-@_decoding
-def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+def _objects(items: Iterator[tuple[int, Any]], source: Source, mapping: Mapping[str, str], checked: bool,
+             reason: str) -> Iterator[Row]:
+    """JSON values as rows: objects renamed (the first one's keys checked), anything else a Skip."""
     rename = _renamer(mapping)
-    with source.open_bytes(on_read) as raw:
-        checked = source.first_line > 1  # a later chunk: the first one checked the columns
-        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=source.first_line):
-            if not data.strip():
-                continue
-            try:
-                row = json.loads(data)
-            except ValueError:
-                if "\x00" in data:
-                    raise CostctlError("binary data, not a JSONL spend log", source.name, line) from None
-                yield line, Skip("bad-json-line", "not valid JSON")
-                continue
-            if not isinstance(row, dict):
-                yield line, Skip("bad-json-line", "not a JSON object")
-                continue
+    for line, row in items:
+        if isinstance(row, Skip):
+            yield line, row
+        elif not isinstance(row, dict):
+            yield line, Skip(reason, "not a JSON object")
+        else:
             if not checked:
                 _check_columns(list(row), source, mapping)
                 checked = True
             yield line, rename(row)
+
+
+@_decoding
+def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    def values(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
+        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=source.first_line):
+            if not data.strip():
+                continue
+            try:
+                yield line, json.loads(data)
+            except ValueError:
+                if "\x00" in data:
+                    raise CostctlError("binary data, not a JSONL spend log", source.name, line) from None
+                yield line, Skip("bad-json-line", "not valid JSON")
+
+    with source.open_bytes(on_read) as raw:
+        # a later chunk of a file: the first chunk checked the columns
+        yield from _objects(values(raw), source, mapping, source.first_line > 1, "bad-json-line")
 
 
 @_decoding
@@ -264,16 +274,7 @@ def read_json(source: Source, mapping: Mapping[str, str], on_read: Callable[[int
     if not isinstance(doc, list):
         raise CostctlError(f"expected a JSON list of spend-log rows (as GET /spend/logs returns), found a "
                            f"{type(doc).__name__}", source.name, 1)
-    rename = _renamer(mapping)
-    checked = False
-    for index, row in enumerate(doc, start=1):
-        if not isinstance(row, dict):
-            yield index, Skip("bad-json-item", "list item is not a JSON object")
-            continue
-        if not checked:
-            _check_columns(list(row), source, mapping)
-            checked = True
-        yield index, rename(row)
+    yield from _objects(enumerate(doc, start=1), source, mapping, False, "bad-json-item")
 
 
 READERS: dict[str, Callable[..., Iterator[Row]]] = {"csv": read_csv, "jsonl": read_jsonl, "json": read_json}
