@@ -232,7 +232,9 @@ def test_progress_bar_is_off_when_not_interactive():
 # -- the accounting invariant -----------------------------------------------------------------
 
 ROW = st.fixed_dictionaries({
-    "request_id": st.one_of(st.sampled_from(["r1", "r2", "r3", ""]), st.text(max_size=5)),
+    # no control characters: Python 3.10's csv module cannot write a NUL into a test file
+    "request_id": st.one_of(st.sampled_from(["r1", "r2", "r3", ""]),
+                            st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=5)),
     "model_id": st.sampled_from(["dep-default", "dep-custom", "dep-unpriced", "nope", ""]),
     "model_group": st.sampled_from(["gpt-4o", "claude", "mini", "", "x"]),
     "spend": st.one_of(st.sampled_from(["0", "0.0035", "abc", "", "1,234.5", "-1"]), st.decimals(allow_nan=True).map(str)),
@@ -244,7 +246,7 @@ ROW = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, max_size=25), since=st.sampled_from([None, "2026-11-02"]))
 def test_rows_read_equals_reconciled_plus_skipped(tmp_path_factory, rows, since):
     import csv
