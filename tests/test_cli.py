@@ -17,7 +17,8 @@ def test_version_names_costctl_and_the_catalog():
     assert result.stdout.startswith("costctl 0.") and "litellm 1.110.2" in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["show"], ["catalog"], ["catalog", "info"], ["catalog", "lookup"]])
+@pytest.mark.parametrize("command", [[], ["show"], ["validate"], ["reconcile"], ["rules"], ["catalog"], ["catalog", "info"],
+                                     ["catalog", "lookup"]])
 def test_every_help_has_an_example(command):
     result = run_cli(*command, "--help")
     assert result.returncode == 0
