@@ -51,7 +51,7 @@ def test_aliases_are_served_as_their_target(catalog):
     ("fireworks_ai/accounts/fireworks/models/deepseek-r1", None,
      "fireworks_ai/accounts/fireworks/models/deepseek-r1"),
     ("openai/llama-3.1-70b-internal", None, None),  # unmapped
-    ("ai21/jamba-1.5-large", None, None),  # LiteLLM looks ai21 up as ai21_chat: unmapped (observed)
+    ("ai21/jamba-1.5-large", None, "jamba-1.5-large"),  # priced by the Router's cost path (observed)
     ("together_ai/not-a-model", None, None),
 ])
 def test_resolution(catalog, model, provider, key):

@@ -18,9 +18,6 @@ from typing import Any
 from costctl.catalog.store import Catalog
 
 LOOSE_FAMILIES = ("vertex_ai", "bedrock", "fireworks_ai")
-# Providers LiteLLM renames before the lookup: its catalog lists AI21's models under "ai21", but
-# get_llm_provider answers "ai21_chat", so 1.110.2 finds no price for them (observed).
-PROVIDER_RENAMES = {"ai21": "ai21_chat"}
 
 
 @lru_cache(maxsize=1)
@@ -65,14 +62,13 @@ def split_provider(model: str, custom_llm_provider: str | None, catalog: Catalog
     if custom_llm_provider:
         prefix = custom_llm_provider + "/"
         bare = model[len(prefix):] if model.startswith(prefix) else model
-        return PROVIDER_RENAMES.get(custom_llm_provider, custom_llm_provider), bare
+        return custom_llm_provider, bare
     head, sep, rest = model.partition("/")
     if sep and head in known_providers():
-        return PROVIDER_RENAMES.get(head, head), rest
+        return head, rest
     entry = catalog.entries.get(model)
     if entry is not None and isinstance(entry.get("litellm_provider"), str):
-        provider = entry["litellm_provider"]
-        return PROVIDER_RENAMES.get(provider, provider), model
+        return entry["litellm_provider"], model
     for pattern, provider in catalog.provider_rules:
         if pattern.search(model):
             return provider, model
