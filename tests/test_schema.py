@@ -29,7 +29,8 @@ def test_published_schema_is_current(name, request):
     assert _shape(json.loads(path.read_text(encoding="utf-8"))) == _shape(generated)
 
 
-@pytest.mark.parametrize("config", ["examples/config.yaml", "tests/data/crosscheck_models.yaml", "tests/data/crosscheck_providers.yaml",
+@pytest.mark.parametrize("config", ["examples/config.yaml", "tests/data/crosscheck_models.yaml",
+                                    "tests/data/crosscheck_providers.yaml",
                                     "tests/data/corpus/proxy_server_config.yaml"])
 def test_show_json_validates(config):
     doc = ShowDocument.model_validate_json(run_cli("show", config, "--format", "json").stdout)
