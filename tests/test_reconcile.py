@@ -367,3 +367,17 @@ def test_azure_without_base_model_prices_by_the_logged_response_model(write):
     # LiteLLM 1.110.2 logs the configured name: the response model is unknown, the row is not guessed at
     assert s["skipped_by_reason"] == {"azure-response-model-unknown": 1}
     assert "base_model" in s["skip_examples"][0]["detail"]
+
+
+def test_azure_named_like_a_catalog_model_is_priced_as_it(write):
+    config = write("azure2.yaml", """
+        model_list:
+          - model_name: four
+            litellm_params: {model: azure/gpt-4o, api_base: "https://x.openai.azure.com"}
+            model_info: {id: az4}
+    """)
+    # azure/gpt-4o: 1000 x 2.5e-6 + 10 x 1e-5
+    log = write("az4.csv", "request_id,model_id,model_group,model,spend,prompt_tokens,completion_tokens\n"
+                "a,az4,four,azure/gpt-4o,0.00260,1000,10\n")
+    s = as_json(str(config), str(log))["summary"]
+    assert s["rows_reconciled"] == 1 and s["mismatched_rows"] == 0 and s["rows_skipped"] == 0

@@ -168,11 +168,14 @@ class Pricer:
     def _refine(self, priced: Priced, model: str, provider: str) -> Priced:
         """Azure without base_model, and wildcards without prices, are priced per response model."""
         if priced.price_by_response_model:
-            if not model or model in priced.configured_models:
-                # LiteLLM priced it by the model name Azure returned, and this log does not say
-                # which (1.110.2 writes the configured name): it cannot be recomputed.
+            if model and model not in priced.configured_models:
+                return self.catalog_priced("azure", model, priced.model_group)
+            # LiteLLM priced it by the model name Azure returned, which this log does not record
+            # (1.110.2 writes the configured name). A deployment named like a catalog model
+            # (azure/gpt-4o) is priced as that model; any other name cannot be recomputed.
+            if priced.unpriced:
                 raise ResponseModelUnknown(priced.configured_models[0])
-            return self.catalog_priced("azure", model, priced.model_group)
+            return priced
         if priced.key and not priced.entry and not priced.unpriced and model:
             return self.catalog_priced(provider or (priced.provider or ""), model, priced.model_group)
         return priced
