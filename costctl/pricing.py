@@ -558,7 +558,6 @@ class RatePlan:
                 prices = {**prices, CACHE_READ: base_input / 2}
         self.prices = prices
         self.provider = provider
-        self.azure = provider == "azure"
         self.inclusive = provider in INCLUSIVE_TIER_PROVIDERS
         self.table = _table_rows(prices)
         self._thresholds: dict[str | None, list[tuple[Decimal, str]]] = {}
@@ -596,10 +595,6 @@ class RatePlan:
 
     def cost(self, usage: Usage) -> Decimal:
         rates = self.rates(usage)
-        if self.azure:
-            uncached = usage.prompt_tokens - usage.cached_tokens
-            return (uncached * rates.input + usage.cached_tokens * rates.cache_read
-                    + usage.completion_tokens * rates.output)
         writes = usage.cache_creation_tokens
         text_in = usage.prompt_tokens - usage.cached_tokens - writes - usage.audio_input_tokens
         total = (
@@ -639,8 +634,8 @@ def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
     (`*_above_<N>k_tokens`, the highest one the prompt crosses; xai from the threshold itself)
     re-prices the whole request; a `tiered_pricing` table prices it at the row holding the
     prompt; service tiers pick `*_flex` / `*_priority` rates. Missing cache prices bill at the
-    input price (fireworks_ai: cached reads at half). `azure` uses LiteLLM's simpler calculator
-    (uncached input, cached reads and all completion tokens at the output rate). vertex_ai* models
+    input price (fireworks_ai: cached reads at half). Azure goes through the same generic
+    calculator in LiteLLM 1.110.2 (older releases used a simpler one). vertex_ai* models
     with a `regional_endpoint_uplift_multiplier` are multiplied by it unless `vertex_location`
     is `global`.
     """

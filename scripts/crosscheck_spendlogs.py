@@ -106,8 +106,11 @@ def main() -> int:
     t = result.outcome.totals
     print(f"{len(ROWS)} LiteLLM spend-log rows: {t.rows_reconciled} reconciled, skipped {t.skipped_by_reason}, "
           f"mismatches {t.mismatches_by_cause}, unpriced rows {t.unpriced_rows}")
+    by_id = {row["request_id"]: row for row in ROWS}
     for m in result.outcome.top:
-        print(f"MISMATCH {m.model_group} {m.model}: recorded {m.recorded} expected {m.expected} ({m.cause})")
+        usage = json.loads(by_id[m.request_id]["metadata"]).get("usage_object")
+        print(f"MISMATCH {m.model_group} {m.model}: recorded {m.recorded} expected {m.expected} ({m.cause}) "
+              f"usage {json.dumps(usage)}")
     os.unlink(fh.name)
     return 1 if t.mismatched_rows else 0
 

@@ -195,11 +195,14 @@ def test_missing_cache_prices_bill_at_the_input_price():
     assert cost_of(u, entry, "fireworks_ai") == 800 * D("0.000001") + 200 * D("0.0000005")
 
 
-def test_azure_uses_the_simple_calculator():
-    # azure: no separate reasoning price; reasoning tokens at the output price
-    u = Usage(prompt_tokens=1000, completion_tokens=1000, cached_tokens=400, reasoning_tokens=600)
-    assert cost_of(u, GENERIC, "azure") == 600 * D("0.000003") + 400 * D("0.0000003") + 1000 * D("0.000015")
-    assert cost_of(u, GENERIC, "openai") != cost_of(u, GENERIC, "azure")
+def test_azure_uses_the_generic_calculator_in_1_110_2():
+    """Checked against LiteLLM 1.110.2 (scripts/crosscheck_spendlogs.py): Azure bills cache writes
+    at the write price and reasoning at its own price, like every other provider."""
+    u = Usage(prompt_tokens=1000, completion_tokens=1000, cached_tokens=400, cache_creation_tokens=100,
+              reasoning_tokens=600)
+    assert cost_of(u, GENERIC, "azure") == cost_of(u, GENERIC, "openai") == (
+        500 * D("0.000003") + 400 * D("0.0000003") + 100 * D("0.00000375")
+        + 400 * D("0.000015") + 600 * D("0.00002"))
 
 
 def test_service_tier_prices_fall_back_to_the_base_key():
