@@ -84,8 +84,9 @@ async def generate(config: Path, per_deployment: int, seed: int) -> None:
             try:
                 # A deployment id as the model targets that deployment (model_group is then the id:
                 # the join goes by model_id, as it does for real logs).
+                extra = {"service_tier": rng.choice(["priority", "flex"])} if rng.random() < 0.3 else {}
                 await router.acompletion(model=deployment["model_info"]["id"],
-                                         messages=[{"role": "user", "content": "hi"}], mock_response=response)
+                                         messages=[{"role": "user", "content": "hi"}], mock_response=response, **extra)
             except Exception as exc:  # noqa: BLE001 - e.g. image models cannot take a chat request
                 print(f"SKIP {deployment['model_name']} ({model}): {type(exc).__name__}")
                 break

@@ -188,7 +188,9 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage
     if type(ttl) is not dict:
         ttl = {}
     reasoning = cd.get("reasoning_tokens")
-    tier = get("service_tier") or metadata.get("service_tier")
+    breakdown = metadata.get("cost_breakdown")
+    tier = get("service_tier") or metadata.get("service_tier") or (
+        breakdown.get("service_tier") if type(breakdown) is dict else None)
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
