@@ -562,10 +562,27 @@ class RatePlan:
         self.table = _table_rows(prices)
         self._thresholds: dict[str | None, list[tuple[Decimal, str]]] = {}
         self._cache: dict[tuple[Any, ...], TokenRates] = {}
-        uplift = None
-        if provider and provider.startswith("vertex_ai") and (vertex_location or "").lower() != "global":
-            uplift = _number(prices.get("regional_endpoint_uplift_multiplier"))
-        self.uplift = uplift
+        self.vertex_location = vertex_location
+        self._uplifts: dict[tuple[str | None, str | None], Decimal | None] = {}
+
+    def uplift(self, vertex_location: str | None, data_residency: str | None) -> Decimal | None:
+        """The multiplier on the whole request: Vertex AI's regional-endpoint uplift (unless the
+        location is `global`; an unknown location counts as regional), OpenAI's regional-processing
+        (`eu`, `us`) or FedRAMP uplift. None when nothing applies."""
+        key = (vertex_location, data_residency)
+        if key in self._uplifts:
+            return self._uplifts[key]
+        factor = Decimal(1)
+        provider = self.provider or ""
+        if provider.startswith("vertex_ai") and (vertex_location or "").lower() != "global":
+            factor *= _number(self.prices.get("regional_endpoint_uplift_multiplier")) or Decimal(1)
+        residency = (data_residency or "").lower()
+        if residency in ("eu", "us"):
+            factor *= _number(self.prices.get(f"regional_processing_uplift_multiplier_{residency}")) or Decimal(1)
+        elif residency == "fedramp":
+            factor *= _number(self.prices.get("fedramp_uplift_multiplier")) or Decimal(1)
+        found = self._uplifts[key] = None if factor == 1 else factor
+        return found
 
     def rates(self, usage: Usage) -> TokenRates:
         tier = usage.service_tier
@@ -593,7 +610,8 @@ class RatePlan:
             found = self._cache[key] = _rates(self.prices, tier, [t for _, t in thresholds[:crossed]], None)
         return found
 
-    def cost(self, usage: Usage) -> Decimal:
+    def cost(self, usage: Usage, *, vertex_location: str | None = None, data_residency: str | None = None) -> Decimal:
+        """USD for one request before any discount (`vertex_location` defaults to the plan's)."""
         rates = self.rates(usage)
         writes = usage.cache_creation_tokens
         text_in = usage.prompt_tokens - usage.cached_tokens - writes - usage.audio_input_tokens
@@ -614,8 +632,9 @@ class RatePlan:
                       + usage.audio_output_tokens * rates.audio_output)
         else:
             total += usage.completion_tokens * rates.output
-        if self.uplift is not None:
-            total *= self.uplift
+        uplift = self.uplift(vertex_location or self.vertex_location, data_residency)
+        if uplift is not None:
+            total *= uplift
         return total
 
 
@@ -625,7 +644,7 @@ def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -
 
 
 def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
-            vertex_location: str | None = None) -> Decimal:
+            vertex_location: str | None = None, data_residency: str | None = None) -> Decimal:
     """USD cost of one request under `prices` (an effective entry: field -> value), before any
     provider discount, as LiteLLM 1.110.2 computes it.
 
@@ -637,6 +656,6 @@ def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,
     input price (fireworks_ai: cached reads at half). Azure goes through the same generic
     calculator in LiteLLM 1.110.2 (older releases used a simpler one). vertex_ai* models
     with a `regional_endpoint_uplift_multiplier` are multiplied by it unless `vertex_location`
-    is `global`.
+    is `global`; `data_residency` (`eu`, `us`, `fedramp`) applies OpenAI's processing uplifts.
     """
-    return RatePlan(prices, provider, vertex_location).cost(usage)
+    return RatePlan(prices, provider, vertex_location).cost(usage, data_residency=data_residency)

@@ -295,3 +295,13 @@ def test_service_tier_is_read_from_the_cost_breakdown():
 
     u = usage_of(10, 5, {"usage_object": {}, "cost_breakdown": {"service_tier": "priority"}})
     assert u.service_tier == "priority"
+
+
+def test_openai_data_residency_uplifts():
+    entry = {"input_cost_per_token": D("0.000001"), "regional_processing_uplift_multiplier_eu": D("1.1"),
+             "fedramp_uplift_multiplier": D("1.2")}
+    u = Usage(prompt_tokens=1000)
+    assert cost_of(u, entry, "openai") == D("0.001")
+    assert cost_of(u, entry, "openai", data_residency="eu") == D("0.0011")
+    assert cost_of(u, entry, "openai", data_residency="us") == D("0.001")  # no us multiplier here
+    assert cost_of(u, entry, "openai", data_residency="fedramp") == D("0.0012")

@@ -381,3 +381,18 @@ def test_azure_named_like_a_catalog_model_is_priced_as_it(write):
                 "a,az4,four,azure/gpt-4o,0.00260,1000,10\n")
     s = as_json(str(config), str(log))["summary"]
     assert s["rows_reconciled"] == 1 and s["mismatched_rows"] == 0 and s["rows_skipped"] == 0
+
+
+def test_location_and_residency_come_from_the_cost_breakdown(write):
+    config = write("res.yaml", """
+        model_list:
+          - model_name: gov
+            litellm_params: {model: openai/gpt-4o}
+            model_info: {id: gov}
+    """)
+    meta = json.dumps({"cost_breakdown": {"data_residency": "fedramp"}}).replace('"', '""')
+    # gpt-4o 1000 in / 10 out = 0.0026; x 1.1 FedRAMP uplift (catalog fedramp_uplift_multiplier)
+    log = write("gov.csv", "request_id,model_id,spend,prompt_tokens,completion_tokens,metadata\n"
+                f'a,gov,0.00286,1000,10,"{meta}"\nb,gov,0.0026,1000,10,\n')
+    s = as_json(str(config), str(log))["summary"]
+    assert s["rows_reconciled"] == 2 and s["mismatched_rows"] == 0

@@ -220,7 +220,7 @@ class Reconciler:
         if row.cache_hit or row.failed:
             expected = ZERO
         else:
-            expected = priced.cost(row.usage)
+            expected = priced.cost(row.usage, vertex_location=row.vertex_location, data_residency=row.data_residency)
         t.rows_reconciled += 1
         t.recorded += row.spend
         t.expected += expected
@@ -276,9 +276,11 @@ class Reconciler:
         if recorded == 0 and expected > 0:
             return "zero-spend"
         if priced.custom and priced.default_entry is not None:
-            if self.within(recorded, priced.cost(row.usage, "default")):
+            if self.within(recorded, priced.cost(row.usage, "default", vertex_location=row.vertex_location,
+                                                 data_residency=row.data_residency)):
                 return "default-price"
-        if row.usage.cached_tokens and self.within(recorded, priced.cost(row.usage, "no-cache-discount")):
+        if row.usage.cached_tokens and self.within(recorded, priced.cost(
+                row.usage, "no-cache-discount", vertex_location=row.vertex_location, data_residency=row.data_residency)):
             return "cache-not-discounted"
         if expected != 0:
             for factor in UNIT_FACTORS:

@@ -49,9 +49,10 @@ class Priced:
             found = self._plans[which] = RatePlan(entry, self.provider, self.vertex_location)
         return found
 
-    def cost(self, usage: Usage, which: str = "effective") -> Decimal:
+    def cost(self, usage: Usage, which: str = "effective", *, vertex_location: str | None = None,
+             data_residency: str | None = None) -> Decimal:
         """Expected USD after the provider discount."""
-        raw = self.plan(which).cost(usage)
+        raw = self.plan(which).cost(usage, vertex_location=vertex_location, data_residency=data_residency)
         return raw * (1 - self.discount) if self.discount else raw
 
 

@@ -46,6 +46,8 @@ class SpendRow:
     user: str
     team_id: str
     raw_tags: Any  # request_tags as read; parsed only when grouping by tag (see tags_of)
+    vertex_location: str | None = None  # where LiteLLM says it served the request (cost_breakdown)
+    data_residency: str | None = None
 
 
 class Skip(Exception):
@@ -217,6 +219,10 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
     prompt = parse_tokens(raw.get("prompt_tokens"), "prompt_tokens")
     completion = parse_tokens(raw.get("completion_tokens"), "completion_tokens")
     metadata = _json_value(raw.get("metadata"), "metadata", dict)
+    breakdown = metadata.get("cost_breakdown")
+    if type(breakdown) is not dict:
+        breakdown = {}
+    location, residency = breakdown.get("vertex_location"), breakdown.get("data_residency")
     cache_hit = raw.get("cache_hit")
     return SpendRow(
         request_id=request_id,
@@ -235,6 +241,8 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
         user=_text(raw.get("user")),
         team_id=_text(raw.get("team_id")),
         raw_tags=raw.get("request_tags"),
+        vertex_location=location if isinstance(location, str) else None,
+        data_residency=residency if isinstance(residency, str) else None,
     )
 
 
