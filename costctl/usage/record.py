@@ -168,51 +168,69 @@ def _count(value: Any) -> int:
     return 0
 
 
-def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any]) -> Usage:
-    """Token counts from the row and `metadata.usage_object` (LiteLLM's full usage block)."""
+def _n(value: Any) -> int:
+    """A token count from a usage block: ints as they are, None as 0, anything else via _count."""
+    return value if type(value) is int else (0 if value is None else _count(value))
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any],
+             breakdown: Mapping[str, Any] = _EMPTY) -> Usage:
+    """Token counts from the row and `metadata.usage_object` (LiteLLM's full usage block); the
+    service tier from the usage block or `metadata.cost_breakdown`."""
+    if breakdown is _EMPTY and type(metadata) is dict:
+        found = metadata.get("cost_breakdown")
+        breakdown = found if type(found) is dict else _EMPTY
     uo = metadata.get("usage_object") if type(metadata) is dict else None
     if type(uo) is not dict:
-        return Usage(prompt_tokens=prompt, completion_tokens=completion)
+        usage = Usage(prompt_tokens=prompt, completion_tokens=completion)
+        tier = metadata.get("service_tier") or breakdown.get("service_tier") if type(metadata) is dict else None
+        if isinstance(tier, str):
+            usage.service_tier = tier
+        return usage
     get = uo.get
     pd = get("prompt_tokens_details")
     cd = get("completion_tokens_details")
     if type(pd) is not dict:
-        pd = {}
+        pd = _EMPTY
     if type(cd) is not dict:
-        cd = {}
-    cached = pd.get("cached_tokens")
-    cached = cached if type(cached) is int else _count(cached)
-    if not cached:
-        cached = _count(get("cache_read_input_tokens"))
-    writes = _count(pd.get("cache_write_tokens")) or _count(pd.get("cache_creation_tokens")) \
-        or _count(get("cache_creation_input_tokens"))
-    ttl = pd.get("cache_creation_token_details") or get("cache_creation_token_details")
-    if type(ttl) is not dict:
-        ttl = {}
-    reasoning = cd.get("reasoning_tokens")
-    breakdown = metadata.get("cost_breakdown")
-    tier = get("service_tier") or metadata.get("service_tier") or (
-        breakdown.get("service_tier") if type(breakdown) is dict else None)
-    return Usage(
+        cd = _EMPTY
+    cached = _n(pd.get("cached_tokens")) or _n(get("cache_read_input_tokens"))
+    writes = _n(pd.get("cache_write_tokens")) or _n(pd.get("cache_creation_tokens")) \
+        or _n(get("cache_creation_input_tokens"))
+    usage = Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         cached_tokens=cached,
         cache_creation_tokens=writes,
-        cache_creation_1h_tokens=_count(ttl.get("ephemeral_1h_input_tokens")),
-        cache_creation_12h_tokens=_count(ttl.get("ephemeral_12h_input_tokens")),
-        cache_creation_short_tokens=_count(ttl.get("ephemeral_5m_input_tokens"))
-        + _count(ttl.get("ephemeral_30m_input_tokens")),
-        reasoning_tokens=reasoning if type(reasoning) is int else _count(reasoning),
-        audio_input_tokens=_count(pd.get("audio_tokens")),
-        audio_output_tokens=_count(cd.get("audio_tokens")),
-        service_tier=tier if isinstance(tier, str) else None,
+        reasoning_tokens=_n(cd.get("reasoning_tokens")),
+        audio_input_tokens=_n(pd.get("audio_tokens")),
+        audio_output_tokens=_n(cd.get("audio_tokens")),
     )
+    if writes:
+        ttl = pd.get("cache_creation_token_details") or get("cache_creation_token_details")
+        if type(ttl) is dict:
+            usage.cache_creation_1h_tokens = _n(ttl.get("ephemeral_1h_input_tokens"))
+            usage.cache_creation_12h_tokens = _n(ttl.get("ephemeral_12h_input_tokens"))
+            usage.cache_creation_short_tokens = _n(ttl.get("ephemeral_5m_input_tokens")) + _n(
+                ttl.get("ephemeral_30m_input_tokens"))
+    tier = get("service_tier") or metadata.get("service_tier") or breakdown.get("service_tier")
+    if isinstance(tier, str):
+        usage.service_tier = tier
+    return usage
+
+
+def _field(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key)
+    return value.strip() if type(value) is str else _text(value).strip()
 
 
 def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = True) -> SpendRow:
     """A SpendRow, or Skip with the reason this row cannot be reconciled. With `need_time`
     False the timestamp is not read (nothing uses it), so it cannot make the row a skip."""
-    request_id = _text(raw.get("request_id")).strip()
+    request_id = _field(raw, "request_id")
     if not request_id:
         raise Skip("missing-request-id", "request_id is empty")
     spend = parse_money(raw.get("spend"))
@@ -221,7 +239,7 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
     metadata = _json_value(raw.get("metadata"), "metadata", dict)
     breakdown = metadata.get("cost_breakdown")
     if type(breakdown) is not dict:
-        breakdown = {}
+        breakdown = _EMPTY
     location, residency = breakdown.get("vertex_location"), breakdown.get("data_residency")
     cache_hit = raw.get("cache_hit")
     return SpendRow(
@@ -229,14 +247,14 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
         file=file,
         line=line,
         start_time=parse_time(raw.get("startTime")) if need_time else None,
-        model_id=_text(raw.get("model_id")).strip(),
-        model_group=_text(raw.get("model_group")).strip(),
-        model=_text(raw.get("model")).strip(),
-        provider=_text(raw.get("custom_llm_provider")).strip(),
+        model_id=_field(raw, "model_id"),
+        model_group=_field(raw, "model_group"),
+        model=_field(raw, "model"),
+        provider=_field(raw, "custom_llm_provider"),
         spend=spend,
-        usage=usage_of(prompt, completion, metadata),
-        cache_hit=cache_hit is True or _text(cache_hit).strip().lower() == "true",
-        failed=_text(raw.get("status")).strip().lower() == "failure",
+        usage=usage_of(prompt, completion, metadata, breakdown),
+        cache_hit=cache_hit is True or (cache_hit is not None and _text(cache_hit).strip().lower() == "true"),
+        failed=_field(raw, "status").lower() == "failure",
         api_key=_text(raw.get("api_key")),
         user=_text(raw.get("user")),
         team_id=_text(raw.get("team_id")),
