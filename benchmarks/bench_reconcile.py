@@ -39,14 +39,16 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=["csv", "jsonl", "json"], default="csv")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--config", type=Path, default=ROOT / "examples" / "config.yaml",
+                        help="config the log is generated for (tests/data/crosscheck_providers.yaml: 78 deployments)")
     args = parser.parse_args()
     out = HERE / "out"
     out.mkdir(exist_ok=True)
-    log = out / f"spend_{args.rows}.{args.format}"
+    log = out / f"spend_{args.config.stem}_{args.rows}.{args.format}"
     if not log.exists():
         start = time.perf_counter()
         with log.open("w") as fh:
-            subprocess.run([sys.executable, str(HERE / "gen_spend_logs.py"), str(ROOT / "examples" / "config.yaml"),
+            subprocess.run([sys.executable, str(HERE / "gen_spend_logs.py"), str(args.config),
                             "--rows", str(args.rows), "--format", args.format], check=True, stdout=fh)
         print(f"generated {log.name} ({log.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s")
     walls = []
@@ -60,7 +62,7 @@ def main() -> int:
     rss_mb = 0.0
     for _ in range(args.runs):
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "costctl", "reconcile", str(ROOT / "examples" / "config.yaml"),
+        proc = subprocess.Popen([sys.executable, "-m", "costctl", "reconcile", str(args.config),
                                  str(log), "--format", "json", "--quiet"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
