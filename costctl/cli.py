@@ -333,11 +333,8 @@ class _progress:
     def __init__(self, logs: list[str], quiet: bool) -> None:
         self.enabled = not quiet and sys.stderr.isatty()
         self.total = None
-        if self.enabled and "-" not in logs:
-            try:
-                self.total = sum(os.path.getsize(p) for p in logs)
-            except OSError:
-                self.total = None
+        if self.enabled and all(os.path.isfile(p) for p in logs):  # not for stdin or pipes
+            self.total = sum(os.path.getsize(p) for p in logs)
         self.bar = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]

@@ -396,3 +396,24 @@ def test_location_and_residency_come_from_the_cost_breakdown(write):
                 f'a,gov,0.00286,1000,10,"{meta}"\nb,gov,0.0026,1000,10,\n')
     s = as_json(str(config), str(log))["summary"]
     assert s["rows_reconciled"] == 2 and s["mismatched_rows"] == 0
+
+
+def test_a_named_pipe_is_read_once(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "logs.pipe"
+    os.mkfifo(fifo)
+    data = gzip.compress(open(CAUSES, "rb").read())
+
+    def feed() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        r = api.reconcile(CONFIG, [str(fifo)])
+    finally:
+        writer.join(timeout=10)
+    assert r.outcome.totals.rows_read == 16 and r.outcome.totals.mismatched_rows == len(EXPECTED_CAUSES)

@@ -13,6 +13,8 @@ import csv
 import gzip
 import io
 import json
+import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -110,17 +112,23 @@ def _sniff(head: bytes) -> str:
     return "csv"
 
 
+def _stream_source(name: str, raw: Any, forced: str | None) -> Source:
+    """A source that can be read once (stdin, a pipe): sniffed by peeking, never reopened."""
+    buffered: Any = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    head = buffered.peek(4096)[:4096]
+    gzipped = head.startswith(GZIP_MAGIC)
+    if gzipped:
+        head = _gunzip_head(head)
+    return Source(name, forced or _sniff(head), gzipped, None, lambda: buffered)
+
+
 def open_source(path: str, forced: str | None = None) -> Source:
     """Work out the format of `path` ('-' = stdin) without reading more than its first bytes."""
     if path == "-":
-        stream: Any = sys.stdin.buffer
-        buffered: Any = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)
-        head = buffered.peek(4096)[:4096]
-        gzipped = head.startswith(GZIP_MAGIC)
-        if gzipped:
-            head = _gunzip_head(head)
-        return Source("<stdin>", forced or _sniff(head), gzipped, None, lambda: buffered)
+        return _stream_source("<stdin>", sys.stdin.buffer, forced)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            return _stream_source(path, open(path, "rb"), forced)  # a pipe: <(zcat logs.gz)
         with open(path, "rb") as fh:
             head = fh.read(4096)
             size = fh.seek(0, io.SEEK_END)
