@@ -101,3 +101,44 @@ def test_corpus(path, fmt):
         assert result.returncode == 0, result.stderr
         if fmt == "json":
             assert json.loads(result.stdout)["schema_version"] == 1
+
+
+def _secret_values(value, key=""):
+    from costctl.config.secrets import is_secret_key
+
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _secret_values(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _secret_values(v, key)
+    elif isinstance(value, str) and is_secret_key(key) and len(value) >= 6 and not value.startswith("os.environ/"):
+        yield value
+
+
+def _with_secrets() -> list:
+    import yaml
+
+    found = []
+    for path in CORPUS_FILES:
+        if path.name not in UNLOADABLE:
+            secrets = set(_secret_values(yaml.safe_load(path.read_text(encoding="utf-8"))))
+            if secrets:
+                found.append((path, secrets))
+    return found
+
+
+WITH_SECRETS = _with_secrets()
+
+
+def test_the_corpus_has_literal_secrets_to_check():
+    assert len(WITH_SECRETS) >= 10
+
+
+@pytest.mark.parametrize("path, secrets", WITH_SECRETS, ids=[p.name for p, _ in WITH_SECRETS])
+def test_corpus_secrets_never_appear(path, secrets):
+    for args in (["show", str(path), "--format", "json", "--all-fields"], ["validate", str(path), "--format", "json"],
+                 ["show", str(path)]):
+        result = run_cli(*args)
+        for secret in secrets:
+            assert secret not in result.stdout + result.stderr, (args, secret)
