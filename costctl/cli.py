@@ -65,6 +65,7 @@ class InputFormat(str, enum.Enum):
     csv = "csv"
     jsonl = "jsonl"
     json = "json"
+    parquet = "parquet"
 
 
 class GroupBy(str, enum.Enum):
@@ -239,7 +240,7 @@ def _time(value: Optional[str], option: str) -> Optional["datetime"]:
 @app.command()
 def reconcile(
     config: Path = typer.Argument(..., help="LiteLLM proxy config (config.yaml).", show_default=False),
-    logs: list[str] = typer.Argument(..., help="Spend logs: CSV, JSONL or JSON (.gz too); '-' for stdin.",
+    logs: list[str] = typer.Argument(..., help="Spend logs: CSV, JSONL or JSON (.gz too), Parquet; '-' for stdin.",
                                      show_default=False),
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
     fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),

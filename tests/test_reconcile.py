@@ -417,3 +417,49 @@ def test_a_named_pipe_is_read_once(tmp_path):
     finally:
         writer.join(timeout=10)
     assert r.outcome.totals.rows_read == 16 and r.outcome.totals.mismatched_rows == len(EXPECTED_CAUSES)
+
+
+# -- Parquet ------------------------------------------------------------------------------------
+
+
+def _to_parquet(csv_path: str, out, typed: bool) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    cast = ("select * replace (cast(spend as double) as spend, cast(prompt_tokens as bigint) as prompt_tokens, "
+            "cast(completion_tokens as bigint) as completion_tokens)" if typed else "select *")
+    duckdb.connect().execute(f"copy ({cast} from read_csv_auto(?, all_varchar=true)) to '{out}' (format parquet)",
+                             [csv_path])
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_parquet_gives_the_csv_result(tmp_path, typed):
+    out = tmp_path / "logs.parquet"
+    # the example without its two malformed rows (DuckDB's CSV reader would reject them itself)
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(open(ROOT / "examples" / "spend_logs.csv", encoding="utf-8").read().splitlines()[:-2])
+                    + "\n", encoding="utf-8")
+    _to_parquet(str(good), out, typed)
+    from_csv = as_json("examples/config.yaml", str(good))
+    from_parquet = as_json("examples/config.yaml", str(out))
+    assert from_parquet["summary"] == from_csv["summary"]
+    assert [(m["request_id"], m["cause"]) for m in from_parquet["mismatches"]] == \
+        [(m["request_id"], m["cause"]) for m in from_csv["mismatches"]]
+
+
+def test_parquet_problems_are_exit_2(write, monkeypatch):
+    bad = write("bad.parquet", b"PAR1 this is not parquet")
+    result = run(CONFIG, str(bad))
+    assert result.returncode == 2 and "not a readable Parquet file" in result.stderr
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_duckdb(name, *args, **kwargs):
+        if name == "duckdb":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+    from costctl.errors import CostctlError
+
+    with pytest.raises(CostctlError, match=r"pip install 'costctl\[parquet\]'"):
+        api.reconcile(CONFIG, [str(bad)])

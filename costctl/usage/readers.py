@@ -24,7 +24,8 @@ from typing import IO, Any, BinaryIO
 from costctl.errors import CostctlError
 from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip
 
-FORMATS = ("csv", "jsonl", "json")
+FORMATS = ("csv", "jsonl", "json", "parquet")
+PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 Row = tuple[int, "Mapping[str, Any] | Skip"]
 
@@ -142,6 +143,8 @@ def open_source(path: str, forced: str | None = None) -> Source:
     name = path[:-3] if path.endswith(".gz") else path
     if forced:
         fmt = forced
+    elif name.endswith(".parquet") or head.startswith(PARQUET_MAGIC):
+        fmt, gzipped = "parquet", False
     elif name.endswith(".csv"):
         fmt = "csv"
     elif name.endswith((".jsonl", ".ndjson")):
@@ -285,7 +288,41 @@ def read_json(source: Source, mapping: Mapping[str, str], on_read: Callable[[int
     yield from _objects(enumerate(doc, start=1), source, mapping, False, "bad-json-item")
 
 
-READERS: dict[str, Callable[..., Iterator[Row]]] = {"csv": read_csv, "jsonl": read_jsonl, "json": read_json}
+def read_parquet(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    """Parquet files (a LiteLLM_SpendLogs export), read in batches with DuckDB (the optional
+    `parquet` extra, imported only here). Line numbers are row numbers."""
+    if source.size is None:
+        raise CostctlError("Parquet can only be read from a file, not from stdin or a pipe", source.name)
+    try:
+        import duckdb
+    except ImportError:
+        raise CostctlError("reading Parquet needs the optional duckdb package: pip install 'costctl[parquet]'",
+                           source.name) from None
+    con = duckdb.connect()
+    try:
+        counted = con.execute("select count(*) from read_parquet(?)", [source.name]).fetchone()
+        total = counted[0] if counted else 0
+        cursor = con.execute("select * from read_parquet(?)", [source.name])
+    except duckdb.Error as exc:
+        raise CostctlError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", source.name) from None
+    columns = [d[0] for d in cursor.description]
+    _check_columns(columns, source, mapping)
+    rename = _renamer(mapping)
+    line = 0
+    while True:
+        batch = cursor.fetchmany(8192)
+        if not batch:
+            break
+        if on_read is not None and total:
+            on_read(source.size * len(batch) // total)
+        for values in batch:
+            line += 1
+            yield line, rename(dict(zip(columns, values, strict=True)))
+    con.close()
+
+
+READERS: dict[str, Callable[..., Iterator[Row]]] = {"csv": read_csv, "jsonl": read_jsonl, "json": read_json,
+                                                   "parquet": read_parquet}
 
 
 def read_rows(source: Source, mapping: Mapping[str, str] | None = None,
