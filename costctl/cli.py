@@ -10,7 +10,7 @@ import enum
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 import typer
 
 from costctl import __version__
+from costctl.report import FORMATS
 
 app = typer.Typer(
     name="costctl",
@@ -39,20 +40,14 @@ app.add_typer(catalog_app, name="catalog")
 _state = {"debug": False}
 
 
-class ShowFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
+def _choices(name: str, values: "tuple[str, ...] | list[str]") -> type[enum.Enum]:
+    """A typer choice type from a registry's names (so the CLI cannot drift from the registry)."""
+    return enum.Enum(name, {value: value for value in values}, type=str)  # type: ignore[return-value]
 
 
-class ValidateFormat(str, enum.Enum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
-    junit = "junit"
-    markdown = "markdown"
+ShowFormat: Any = _choices("ShowFormat", list(FORMATS["show"]))
+ValidateFormat: Any = _choices("ValidateFormat", list(FORMATS["validate"]))
+ReconcileFormat: Any = _choices("ReconcileFormat", list(FORMATS["reconcile"]))
 
 
 class Level(str, enum.Enum):
@@ -132,7 +127,7 @@ def _color(output: Optional[Path]) -> bool:
 def show(
     config: Path = typer.Argument(..., help="LiteLLM proxy config (config.yaml).", show_default=False),
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
-    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
+    fmt: ShowFormat = typer.Option(ShowFormat("table"), "--format", "-f", help="Output format."),
     unit: Unit = typer.Option(Unit.m, "--unit",
                               help="Price unit for table, csv and markdown (JSON is always per token)."),
     all_fields: bool = typer.Option(False, "--all-fields",
@@ -150,7 +145,8 @@ def show(
     Example: costctl show config.yaml --format json > prices.json
     """
     from costctl import api
-    from costctl.report import RenderOptions, formatter
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
 
     result = api.show(config, catalog=catalog, include_root=include_root)
     opts = RenderOptions(unit=unit.value, all_fields=all_fields, color=_color(output))
@@ -191,7 +187,8 @@ def validate(
     Example: costctl validate config.yaml --format sarif -o costctl.sarif
     """
     from costctl import api
-    from costctl.report import RenderOptions, formatter
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
     from costctl.report.findings import summary_line
     from costctl.rules.settings import parse_percent
 
@@ -243,7 +240,7 @@ def reconcile(
     logs: list[str] = typer.Argument(..., help="Spend logs: CSV, JSONL or JSON (.gz too), Parquet; '-' for stdin.",
                                      show_default=False),
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
-    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
+    fmt: ReconcileFormat = typer.Option(ReconcileFormat("table"), "--format", "-f", help="Output format."),
     group_by: Optional[list[GroupBy]] = typer.Option(None, "--group-by", help="Group totals by these keys "
                                                      "(repeatable) [default: model_group]."),
     since: Optional[str] = typer.Option(None, "--since", help="Only rows with startTime >= this (UTC)."),
@@ -281,7 +278,8 @@ def reconcile(
     from costctl import api
     from costctl.errors import CostctlError
     from costctl.reconcile import Options
-    from costctl.report import RenderOptions, formatter
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
 
     mapping: dict[str, str] = {}
     for item in map_ or []:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from costctl.report.common import RenderOptions
-
-__all__ = ["FORMATS", "RenderOptions", "formatter"]
+# Nothing heavy is imported here: the CLI reads FORMATS at start-up to build its --format choices.
+__all__ = ["FORMATS", "formatter"]
 
 # command -> format name -> "module:Class"; imported on use so `--help` stays fast.
 FORMATS: dict[str, dict[str, str]] = {
