@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 from costctl.catalog.resolve import Resolution, closest_keys, resolve
 from costctl.catalog.store import Catalog, load_catalog
 from costctl.config import Config, load_config
+from costctl.errors import CostctlError
 from costctl.pricing import EffectivePrices, effective_prices
 
 
@@ -146,6 +147,30 @@ class ReconcileResult:
         return bool(self.failures)
 
 
+ENGINES = ("auto", "vectorized", "python")
+AUTO_MIN_BYTES = 4 * 1024 * 1024  # below this the reference engine is as fast (no DuckDB start-up)
+
+
+def choose_engine(engine: str, sources: list[Any], options: Any) -> str:
+    """`vectorized` or `python` for `--engine auto|vectorized|python` and these inputs."""
+    if engine == "python":
+        return "python"
+    from costctl.reconcile.vectorized import available, unsupported_reason
+
+    if engine == "vectorized":
+        if not available():
+            raise CostctlError("--engine vectorized needs the optional duckdb package: pip install 'costctl[fast]'")
+        reason = unsupported_reason(sources, options)
+        if reason:
+            raise CostctlError(f"--engine vectorized cannot read this input ({reason}); use --engine python")
+        return "vectorized"
+    if engine != "auto":
+        raise CostctlError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if unsupported_reason(sources, options) or sum(s.size or 0 for s in sources) < AUTO_MIN_BYTES:
+        return "python"
+    return "vectorized" if available() else "python"
+
+
 def reconcile(
     config_path: str | Path,
     logs: list[str],
@@ -161,6 +186,7 @@ def reconcile(
     include_root: str | Path | None = None,
     jobs: int | None = None,
     min_chunk_bytes: int | None = None,
+    engine: str = "auto",
 ) -> ReconcileResult:
     """Recompute every logged request's cost from the config and compare it with `spend`.
 
@@ -173,17 +199,38 @@ def reconcile(
     cfg = load_config(config_path, include_root=include_root)
     cat = load_catalog(catalog)
     sources = [open_source(path, input_format) for path in logs]
-    reconciler = Reconciler(Pricer(cfg, cat), options or Options(),
-                            write_mismatch(mismatches_out) if mismatches_out is not None else None)
-    from costctl.reconcile.parallel import MIN_CHUNK_BYTES, feed_parallel, plan_chunks, workers
+    opts = options or Options()
+    pricer = Pricer(cfg, cat)
+    on_mismatch = write_mismatch(mismatches_out) if mismatches_out is not None else None
+    # Sums of a million spends need more than Decimal's default 28 digits to stay exact.
+    with localcontext() as context:
+        context.prec = 60
+        outcome = None
+        chosen = choose_engine(engine, sources, opts)
+        if chosen == "vectorized":
+            from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
 
-    n = workers() if jobs is None else jobs
-    for source in sources:
-        chunks = plan_chunks(source, n, min_chunk_bytes or MIN_CHUNK_BYTES)
-        if chunks and feed_parallel(reconciler, source, chunks, mapping, mismatches_out, on_read):
-            continue
-        reconciler.feed(source, mapping, on_read)
-    outcome = reconciler.outcome()
+            try:
+                outcome = VectorizedReconciler(pricer, opts, on_mismatch).run(sources, mapping, on_read)
+            except Unsupported as exc:
+                if engine == "vectorized":
+                    raise CostctlError(f"--engine vectorized cannot reconcile this input exactly: {exc}; "
+                                       "use --engine python") from None
+                if mismatches_out is not None and mismatches_out.tell():
+                    mismatches_out.seek(0)
+                    mismatches_out.truncate()
+                sources = [open_source(path, input_format) for path in logs]
+        if outcome is None:
+            reconciler = Reconciler(pricer, opts, on_mismatch)
+            from costctl.reconcile.parallel import MIN_CHUNK_BYTES, feed_parallel, plan_chunks, workers
+
+            n = workers() if jobs is None else jobs
+            for source in sources:
+                chunks = plan_chunks(source, n, min_chunk_bytes or MIN_CHUNK_BYTES)
+                if chunks and feed_parallel(reconciler, source, chunks, mapping, mismatches_out, on_read):
+                    continue
+                reconciler.feed(source, mapping, on_read)
+            outcome = reconciler.outcome()
     t = outcome.totals
     failures = []
     severe = {c: n for c, n in t.mismatches_by_cause.items() if c in SEVERE_CAUSES}
@@ -195,5 +242,5 @@ def reconcile(
         pct = t.abs_drift / t.expected * 100 if t.expected else Decimal(100)
         if pct > fail_on_drift_pct:
             failures.append(f"drift {pct:.4f} % of expected above --fail-on-drift-pct {fail_on_drift_pct}")
-    return ReconcileResult(cat, str(config_path), [s.name for s in sources], outcome, reconciler.options,
+    return ReconcileResult(cat, str(config_path), [s.name for s in sources], outcome, opts,
                            fail_on_drift_usd, fail_on_drift_pct, failures)

@@ -48,6 +48,7 @@ def _choices(name: str, values: "tuple[str, ...] | list[str]") -> type[enum.Enum
 ShowFormat: Any = _choices("ShowFormat", list(FORMATS["show"]))
 ValidateFormat: Any = _choices("ValidateFormat", list(FORMATS["validate"]))
 ReconcileFormat: Any = _choices("ReconcileFormat", list(FORMATS["reconcile"]))
+Engine: Any = _choices("Engine", ["auto", "vectorized", "python"])
 
 
 class Level(str, enum.Enum):
@@ -259,6 +260,9 @@ def reconcile(
                                                        help="Force the log format (default: from name and content)."),
     map_: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN: read FIELD (spend, model_group, "
                                              "prompt_tokens, ...) from COLUMN of another export (repeatable)."),
+    engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB (the optional 'fast' extra), "
+                                  "for large files; python: the row-by-row reference; auto: vectorized for CSV, "
+                                  "JSONL and Parquet files over 4 MB when DuckDB is installed."),
     strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the result untrustworthy: exit 2."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
@@ -308,7 +312,7 @@ def reconcile(
                 input_format=input_format.value if input_format else None, mapping=mapping,
                 fail_on_drift_usd=_decimal(fail_on_drift_usd, "--fail-on-drift-usd"),
                 fail_on_drift_pct=_decimal(fail_on_drift_pct, "--fail-on-drift-pct"),
-                mismatches_out=out_file, on_read=on_read,
+                mismatches_out=out_file, on_read=on_read, engine=engine.value,
             )
     finally:
         if out_file is not None:

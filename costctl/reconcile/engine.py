@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from costctl.money import number
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, read_rows
 from costctl.usage.record import Skip, SpendRow, tags_of, to_record
@@ -82,8 +83,8 @@ class Mismatch:
 
     def as_json(self) -> dict[str, Any]:
         return {"request_id": self.request_id, "model_group": self.model_group, "deployment_id": self.deployment_id,
-                "recorded_usd": str(self.recorded), "expected_usd": str(self.expected),
-                "delta_usd": str(self.delta), "cause": self.cause}
+                "recorded_usd": number(self.recorded), "expected_usd": number(self.expected),
+                "delta_usd": number(self.delta), "cause": self.cause}
 
 
 @dataclass

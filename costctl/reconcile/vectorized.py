@@ -1,0 +1,750 @@
+"""The vectorized reconcile engine: DuckDB reads the logs and prices every row in SQL.
+
+Same result as the reference engine (engine.py), which stays the definition of correct:
+
+1. Each log is scanned once into a table of parsed rows. A row whose values all have the plain
+   shapes the SQL parses exactly (digits for tokens, a decimal for spend, JSON integers in the
+   usage block, ...) is parsed there; any other row keeps its raw text and is handed to the
+   reference code (`to_record`), which skips it with its reason or parses it. Those rows are rare,
+   so the reference's rules for bad input apply unchanged.
+2. The distinct (model_id, model_group, model, provider, service tier, location, residency) keys
+   are joined to deployments in Python by the reference `Pricer`, and each key's rates — for every
+   prompt-size interval where its context tiers or tier table change them — are put in a price
+   table, already multiplied by uplift and discount.
+3. One SQL pass prices each row (sql.py: the formula and the causes), then totals, groups, the top
+   mismatches and --mismatches-out are read from it. Money is DECIMAL(38,24) throughout: sums are
+   exact, like the reference's Decimal sums.
+
+Anything this engine cannot reproduce exactly raises `Unsupported` before a result is produced,
+and `--engine auto` then runs the reference engine instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from costctl.errors import CostctlError
+from costctl.pricing import Usage, _thresholds
+from costctl.reconcile import sql
+from costctl.reconcile.engine import SKIP_EXAMPLES, Group, Mismatch, Options, Outcome, Totals
+from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
+from costctl.usage.readers import Source, _check_columns, _renamer
+from costctl.usage.record import FIELDS, Skip, SpendRow, to_record
+
+FORMATS = ("csv", "jsonl", "parquet")
+MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "160MB")
+SPEND = r"[0-9]{1,14}(\.[0-9]{1,24})?|[0-9](\.[0-9]{1,16})?e-0?[1-8]"
+TOKENS = "[0-9]{1,15}"
+TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?(Z|\+00:00)?"
+AZURE_DETAIL = ("{} has no base_model: LiteLLM priced it by the model Azure returned, which the log's model "
+                "column does not record; set model_info.base_model")
+
+# metadata paths the usage block is read from (record.usage_of)
+_UO = "$.usage_object"
+_PD = _UO + ".prompt_tokens_details"
+_CD = _UO + ".completion_tokens_details"
+_TTL = ("ephemeral_1h_input_tokens", "ephemeral_12h_input_tokens", "ephemeral_5m_input_tokens",
+        "ephemeral_30m_input_tokens")
+PATHS = {
+    "pd_cached": _PD + ".cached_tokens", "uo_cached": _UO + ".cache_read_input_tokens",
+    "pd_write": _PD + ".cache_write_tokens", "pd_creation": _PD + ".cache_creation_tokens",
+    "uo_creation": _UO + ".cache_creation_input_tokens", "reasoning": _CD + ".reasoning_tokens",
+    "audio_in": _PD + ".audio_tokens", "audio_out": _CD + ".audio_tokens",
+    "pd_ttl": _PD + ".cache_creation_token_details", "uo_ttl": _UO + ".cache_creation_token_details",
+    **{f"pd_{k}": f"{_PD}.cache_creation_token_details.{k}" for k in _TTL},
+    **{f"uo_{k}": f"{_UO}.cache_creation_token_details.{k}" for k in _TTL},
+    "uo_tier": _UO + ".service_tier", "meta_tier": "$.service_tier", "bd_tier": "$.cost_breakdown.service_tier",
+    "vloc": "$.cost_breakdown.vertex_location", "resid": "$.cost_breakdown.data_residency",
+}
+_INDEX = {name: i + 1 for i, name in enumerate(PATHS)}  # SQL lists are 1-based
+INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", "uo_tier", "meta_tier", "bd_tier", "vloc",
+                                           "resid")]
+TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid")
+# JSON types a JSONL field may have for the SQL to read it as the reference does
+_JSON_TYPES = {"request_id": ("VARCHAR", "UBIGINT", "BIGINT"), "spend": ("VARCHAR", "UBIGINT", "BIGINT", "DOUBLE"),
+               "prompt_tokens": ("VARCHAR", "UBIGINT", "BIGINT"), "completion_tokens": ("VARCHAR", "UBIGINT", "BIGINT"),
+               "cache_hit": ("VARCHAR", "BOOLEAN"), "startTime": ("VARCHAR",)}
+PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGINT, writes BIGINT, w_short BIGINT, "
+          "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, tier VARCHAR, "
+          "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
+          "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
+PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
+SCANNED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, "
+           + ", ".join(f"n_{p} BIGINT" for p in INT_PATHS) + ", " + ", ".join(f"t_{p} VARCHAR" for p in TEXT_PATHS)
+           + ", use_pd BOOLEAN, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, "
+           "akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
+
+
+class Unsupported(Exception):
+    """The vectorized engine cannot reproduce the reference result for this input."""
+
+
+def available() -> bool:
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def unsupported_reason(sources: list[Source], options: Options) -> str | None:
+    """Why these inputs need the reference engine, or None."""
+    for source in sources:
+        if source.size is None:
+            return f"{source.name} is a stream (stdin or a pipe)"
+        if source.format not in FORMATS:
+            return f"{source.name} is {source.format.upper()} (the vectorized engine reads CSV, JSONL and Parquet)"
+    if "tag" in options.group_by:
+        return "--group-by tag"
+    if options.tolerance_pct > 100 or options.tolerance_pct < 0 or options.tolerance_usd < 0:
+        return "a tolerance outside 0..100 %"
+    return None
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _s(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class VectorizedReconciler:
+    """Reconciles whole sources at once; `run` returns the reference engine's Outcome."""
+
+    def __init__(self, pricer: Pricer, options: Options, on_mismatch: Callable[[Mismatch], None] | None = None,
+                 dialect: sql.Dialect = sql.DUCKDB) -> None:
+        self.pricer = pricer
+        self.options = options
+        self.on_mismatch = on_mismatch
+        self.dialect = dialect
+        self.need_time = options.since is not None or options.until is not None or "day" in options.group_by
+        self.window = options.since is not None or options.until is not None
+        self.totals = Totals()
+        self.skips: list[tuple[int, int, str, str]] = []  # (source index, line, reason, detail), first ones
+        self._lines: dict[int, Callable[[int], int]] = {}  # source index -> ordinal -> line
+        self.sources: list[Source] = []
+        self._offsets: dict[int, int] = {}  # source index -> rowid of its first row in r
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def run(self, sources: list[Source], mapping: dict[str, str] | None,
+            on_read: Callable[[int, int], None] | None = None) -> Outcome:
+        reason = unsupported_reason(sources, self.options)
+        if reason:
+            raise Unsupported(reason)
+        import duckdb
+
+        self.sources = sources
+        tmp = tempfile.mkdtemp(prefix="costctl-duckdb-")
+        con = duckdb.connect(":memory:", config={"temp_directory": tmp, "memory_limit": MEMORY_LIMIT,
+                                                 "preserve_insertion_order": True})
+        try:
+            # r: one row per input row, in file order (rowid = order read; fast is NULL for a blank line)
+            con.execute(f"CREATE TABLE r0 (src INTEGER, fast BOOLEAN, {SCANNED}, raw VARCHAR)")
+            con.execute("CREATE VIEW r AS SELECT rowid AS ord, * FROM r0")
+            con.execute(f"CREATE TABLE s (src INTEGER, ord BIGINT, {PARSED})")
+            for index, source in enumerate(sources, start=1):
+                self._scan(con, index, source, mapping or {}, on_read)
+                self._slow_rows(con, index, source, mapping or {})
+            return self._reconcile(con)
+        except duckdb.Error as exc:
+            raise Unsupported(str(exc).splitlines()[0]) from None
+        finally:
+            con.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _skip(self, src: int, line: int, reason: str, detail: str) -> None:
+        t = self.totals
+        t.rows_skipped += 1
+        t.skipped_by_reason[reason] = t.skipped_by_reason.get(reason, 0) + 1
+        self.skips.append((src, line, reason, detail))
+        if len(self.skips) > 4 * SKIP_EXAMPLES:
+            self.skips = sorted(self.skips)[:SKIP_EXAMPLES]
+
+    # -- 1. scanning -----------------------------------------------------------------------
+
+    def _scan(self, con: Any, index: int, source: Source, mapping: dict[str, str],
+              on_read: Callable[[int, int], None] | None) -> None:
+        if source.format == "csv":
+            relation, fields = self._csv(con, index, source, mapping)
+        elif source.format == "jsonl":
+            relation, fields = self._jsonl(index, source, mapping)
+        else:
+            relation, fields = self._parquet(con, index, source, mapping)
+        offset = con.execute("SELECT count(*) FROM r0").fetchone()[0]
+        query = f"INSERT INTO r0 SELECT {index}, * FROM ({self._select(relation, fields)})"
+        self._execute_with_progress(con, query, source, on_read)
+        if source.format == "csv":
+            self._rejects(con, index, source, offset)
+        else:  # JSONL: blank lines are rows of r too, so line = ordinal; Parquet: the row number
+            self._lines[index] = lambda ord: ord - offset + 1
+        self._offsets[index] = offset
+
+    def _execute_with_progress(self, con: Any, query: str, source: Source,
+                               on_read: Callable[[int, int], None] | None) -> None:
+        if on_read is None or not source.size:
+            con.execute(query)
+            return
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                con.execute(query)
+            except BaseException as exc:  # re-raised in the caller's thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        reported = 0
+        while worker.is_alive():
+            worker.join(0.2)
+            try:
+                done = con.query_progress()
+            except Exception:  # noqa: BLE001 - progress is best effort
+                done = -1
+            if done and done > 0:
+                now = int(source.size * min(done, 100) / 100)
+                if now > reported:
+                    on_read(now - reported, self.totals.rows_read)
+                    reported = now
+        if failure:
+            raise failure[0]
+        if source.size > reported:
+            on_read(source.size - reported, self.totals.rows_read)
+
+    def _csv(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
+        with source.open_bytes() as raw:
+            first = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="").readline()
+        try:
+            header = next(csv.reader([first]), None)
+        except csv.Error:
+            header = None
+        if header is None or first.count('"') % 2:
+            raise Unsupported("the CSV header row is empty or spans lines")
+        if any("\x00" in h for h in header):
+            raise CostctlError("binary data, not a CSV spend log", source.name, 1)
+        header = [h.strip() for h in header]
+        _check_columns(header, source, mapping)
+        if len(set(header)) != len(header):
+            raise Unsupported("the CSV header repeats a column name")
+        columns = "{" + ", ".join(f"{_s(h)}: 'VARCHAR'" for h in header) + "}"
+        self._width = len(header)
+        relation = (f"SELECT * FROM read_csv({_s(source.name)}, header=true, auto_detect=false, "
+                    f"columns={columns}, delim=',', quote='\"', escape='\"', store_rejects=true, "
+                    f"rejects_table='rejects_{index}', rejects_scan='scans_{index}', "
+                    f"compression={_s('gzip' if source.gzipped else 'none')}, encoding='utf-8')")
+        fields = {}
+        for field in FIELDS:
+            column = mapping.get(field)
+            name = column if column in header else field if field in header else None
+            fields[field] = f"x.{_q(name)}" if name is not None else "NULL"
+        fields["raw"] = "to_json({" + ", ".join(f"{_s(f)}: {fields[f]}" for f in FIELDS) + "})"
+        fields["row_ok"] = "true"
+        return relation, fields
+
+    def _rejects(self, con: Any, index: int, source: Source, offset: int) -> None:
+        """Rows DuckDB's CSV reader refused. Python's csv module (the reference reader) decides:
+        a wrong number of fields is a malformed-row skip; anything else is beyond this engine."""
+        rows = con.execute(f"SELECT DISTINCT line, error_type, csv_line FROM rejects_{index} ORDER BY line").fetchall()
+        lines = []
+        for line, error_type, text in rows:
+            if error_type not in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+                raise Unsupported(f"{source.name}:{line}: {error_type.lower()}")
+            try:
+                values = next(csv.reader([text.lstrip("\r\n")]), [])
+            except csv.Error:
+                raise Unsupported(f"{source.name}:{line}: unparsable row") from None
+            if len(values) == self._width:
+                raise Unsupported(f"{source.name}:{line}: a row the CSV readers disagree on")
+            lines.append(int(line))
+            self.totals.rows_read += 1
+            self._skip(index, int(line), "malformed-row", f"{len(values)} fields, header has {self._width}")
+        in_file = _csv_lines(lines)
+        self._lines[index] = lambda ord: in_file(ord - offset)
+
+    def _jsonl(self, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
+        self._check_jsonl_columns(source, mapping)
+        relation = (f"SELECT __j FROM read_csv({_s(source.name)}, header=false, auto_detect=false, "
+                    f"columns={{'__j': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
+                    f"compression={_s('gzip' if source.gzipped else 'none')}, encoding='utf-8')")
+        renamed = {field: mapping.get(field, field) for field in FIELDS}
+        paths = [f"$.{json.dumps(renamed[f])}" for f in FIELDS]
+        listed = "[" + ", ".join(_s(p) for p in paths) + "]"
+        # one parse of the line for every field's text and JSON type
+        relation = (f"SELECT __j, __texts, __types FROM (SELECT __j, "
+                    f"CASE WHEN __ok THEN json_extract_string(__j, {listed}) END AS __texts, "
+                    f"CASE WHEN __ok THEN json_type(__j, {listed}) END AS __types FROM (SELECT __j, "
+                    f"CASE WHEN json_valid(__j) THEN json_type(__j) = 'OBJECT' ELSE false END AS __ok FROM ({relation})))")
+        fields = {f: f"x.__texts[{i + 1}]" for i, f in enumerate(FIELDS)}
+        meta_type = f"x.__types[{FIELDS.index('metadata') + 1}]"
+        fields["metadata"] = (f"CASE WHEN {meta_type} = 'OBJECT' THEN x.__texts[{FIELDS.index('metadata') + 1}] "
+                              f"WHEN {meta_type} = 'VARCHAR' THEN x.__texts[{FIELDS.index('metadata') + 1}] END")
+        fields["metadata_type"] = meta_type
+        checks = [f"coalesce(x.__types[{FIELDS.index(f) + 1}] IN ('NULL', {', '.join(map(_s, kinds))}), true)"
+                  for f, kinds in _JSON_TYPES.items()]
+        checks += [f"coalesce(x.__types[{FIELDS.index(f) + 1}] IN ('NULL', 'VARCHAR', 'UBIGINT', 'BIGINT'), true)"
+                   for f in ("model_id", "model_group", "model", "custom_llm_provider", "status", "api_key", "user",
+                             "team_id")]
+        fields["row_ok"] = "(x.__texts IS NOT NULL AND " + " AND ".join(checks) + ")"
+        fields["raw"] = "x.__j"
+        fields["blank"] = "(x.__j IS NULL OR trim(x.__j) = '')"
+        return relation, fields
+
+    def _check_jsonl_columns(self, source: Source, mapping: dict[str, str]) -> None:
+        with source.open_bytes() as raw:
+            for data in io.TextIOWrapper(raw, encoding="utf-8-sig"):
+                if not data.strip():
+                    continue
+                try:
+                    row = json.loads(data)
+                except ValueError:
+                    continue
+                if isinstance(row, dict):
+                    _check_columns(list(row), source, mapping)
+                    return
+
+    def _parquet(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_s(source.name)})").fetchall()
+        types = {row[0]: row[1] for row in described}
+        _check_columns(list(types), source, mapping)
+        fields = {}
+        for field in FIELDS:
+            column = mapping.get(field)
+            name = column if column in types else field if field in types else None
+            if name is None:
+                fields[field] = "NULL"
+            elif types[name] in ("VARCHAR", "JSON") or types[name].startswith(("DECIMAL", "BIGINT", "INTEGER",
+                                                                               "UBIGINT", "SMALLINT", "BOOLEAN",
+                                                                               "DOUBLE", "TIMESTAMP")):
+                fields[field] = f"CAST(x.{_q(name)} AS VARCHAR)"
+            elif field in ("metadata", "request_tags"):
+                fields[field] = f"CAST(to_json(x.{_q(name)}) AS VARCHAR)"
+            else:
+                raise Unsupported(f"{source.name}: column {name} is {types[name]}")
+        fields["raw"] = "NULL"  # slow Parquet rows are read again with their native values
+        fields["row_ok"] = "true"
+        self._parquet_fields = {f: (mapping.get(f) if mapping.get(f) in types else f) for f in FIELDS}
+        return f"SELECT * FROM read_parquet({_s(source.name)})", fields
+
+    def _select(self, relation: str, f: dict[str, str]) -> str:
+        """ord, the fast flag, the parsed columns (NULL unless fast) and the raw row (NULL if fast),
+        from `relation` (aliased x) whose raw text expressions for each field are `f`."""
+        d = self.dialect
+        meta0 = f["metadata"]
+
+        def valid_object(expr: str) -> str:  # JSON null is an empty metadata object too
+            return f"({expr} = 'null' OR ({expr} LIKE '{{%' AND json_valid({expr})))"
+
+        if "metadata_type" in f:  # JSONL: an object as it is, a string parsed like a CSV value
+            mt = f["metadata_type"]
+            meta_empty = f"({mt} IS NULL OR {mt} = 'NULL' OR ({mt} = 'VARCHAR' AND {meta0} IN ('', '{{}}', '[]')))"
+            meta_ok = f"({meta_empty} OR {mt} = 'OBJECT' OR ({mt} = 'VARCHAR' AND {valid_object(meta0)}))"
+        else:
+            meta_empty = f"({meta0} IS NULL OR {meta0} IN ('', '{{}}', '[]'))"
+            meta_ok = f"({meta_empty} OR {valid_object(meta0)})"
+        meta = f"CASE WHEN NOT {meta_empty} AND {meta0} <> 'null' AND {meta_ok} THEN {meta0} END"
+        # one parse of the metadata: every value the usage block is read from, as JSON text
+        listed = "[" + ", ".join(_s(p) for p in PATHS.values()) + "]"
+
+        def raw(name: str) -> str:
+            return f"x.__mt[{_INDEX[name]}]"
+
+        # counts: JSON integers >= 0 (or null / absent); strings: no escapes; TTL blocks: objects
+        ints_ok = (f"regexp_full_match(concat_ws(',', {', '.join(raw(p) for p in INT_PATHS)}), "
+                   f"'((null|{TOKENS})(,(null|{TOKENS}))*)?')")
+        texts_ok = " AND ".join(f"coalesce({raw(p)} = 'null' OR regexp_full_match({raw(p)}, '\"[^\"\\\\]*\"'), true)"
+                               for p in TEXT_PATHS)
+        ttl_ok = " AND ".join(f"coalesce({raw(p)} = 'null' OR {raw(p)} LIKE '{{%', true)" for p in ("pd_ttl", "uo_ttl"))
+        rid, spend = f["request_id"], f["spend"]
+        ok = [f["row_ok"], f"regexp_full_match(coalesce({rid}, ''), '[!-~]+')",
+              f"regexp_full_match(coalesce({spend}, ''), '{SPEND}')",
+              f"regexp_full_match(coalesce({f['prompt_tokens']}, ''), '{TOKENS}')",
+              f"regexp_full_match(coalesce({f['completion_tokens']}, ''), '{TOKENS}')",
+              "x.__meta_ok", ints_ok, texts_ok, ttl_ok]
+        ts = "NULL"
+        if self.need_time:
+            t = f["startTime"]
+            ts_value = f"TRY_CAST(replace(regexp_replace({t}, '(Z|\\+00:00)$', ''), 'T', ' ') AS TIMESTAMP)"
+            ok.append(f"(coalesce({t}, '') = '' OR (regexp_full_match({t}, '{TIMESTAMP}') AND {ts_value} IS NOT NULL))")
+            ts = f"CASE WHEN regexp_full_match(coalesce({t}, ''), '{TIMESTAMP}') THEN {ts_value} END"
+        # The columns of table r: what one pass over the log keeps. The usage counts are combined
+        # later (_usage), over the table: DuckDB would otherwise inline and repeat the extraction.
+        columns = [
+            f"coalesce({rid}, '')",
+            f"TRY_CAST({spend} AS {d.money})",
+            f"TRY_CAST({f['prompt_tokens']} AS BIGINT)",
+            f"TRY_CAST({f['completion_tokens']} AS BIGINT)",
+            *(f"coalesce(TRY_CAST({raw(p)} AS BIGINT), 0)" for p in INT_PATHS),
+            *(f"CASE WHEN {raw(p)} LIKE '\"%' THEN {raw(p)}[2:-2] END" for p in TEXT_PATHS),
+            f"coalesce({raw('pd_ttl')} LIKE '{{%' AND {raw('pd_ttl')} <> '{{}}', false)",
+            f"coalesce(regexp_full_match({f['cache_hit']}, '\\s*true\\s*', 'i'), false)",
+            f"coalesce(regexp_full_match({f['status']}, '\\s*failure\\s*', 'i'), false)",
+            *(f"coalesce({f[name]}, '')" for name in ("model_id", "model_group", "model", "custom_llm_provider",
+                                                        "api_key", "user", "team_id")),
+            ts,
+        ]
+        fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
+        blank_or = f"CASE WHEN {f['blank']} THEN NULL ELSE" if "blank" in f else ""
+        if blank_or:
+            fast = f"{fast} END"
+        names = [part.split()[0] for part in SCANNED.split(", ")]
+        named = ", ".join(f"{expr} AS {name}" for expr, name in zip(columns, names, strict=True))
+        return (f"SELECT __fast, {named}, CASE WHEN __fast THEN NULL ELSE {f['raw']} END AS raw FROM ("
+                f"SELECT x.*, {blank_or} {fast} AS __fast FROM ("
+                f"SELECT x.*, json_extract(x.__meta, {listed})::VARCHAR[] AS __mt "
+                f"FROM (SELECT x.*, {meta_ok} AS __meta_ok, {meta} AS __meta FROM ({relation}) x) x) x) x")
+
+    @staticmethod
+    def _usage() -> str:
+        """The parsed row (PARSED_NAMES) from table r's columns: record.usage_of in SQL."""
+        def either(*names: str) -> str:  # Python's `a or b or c` on counts
+            return "CASE " + " ".join(f"WHEN n_{a} <> 0 THEN n_{a}" for a in names[:-1]) + f" ELSE n_{names[-1]} END"
+
+        writes = either("pd_write", "pd_creation", "uo_creation")
+
+        def ttl(*keys: str) -> str:  # lifetimes count only when there are writes
+            pd = " + ".join(f"n_pd_{k}" for k in keys)
+            uo = " + ".join(f"n_uo_{k}" for k in keys)
+            return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN use_pd THEN {pd} ELSE {uo} END"
+
+        tier = ("coalesce(CASE WHEN t_uo_tier <> '' THEN t_uo_tier WHEN t_meta_tier <> '' THEN t_meta_tier "
+                "ELSE t_bd_tier END, '')")
+        derived = {
+            "cached": either("pd_cached", "uo_cached"),
+            "writes": writes,
+            "w_short": ttl("ephemeral_5m_input_tokens", "ephemeral_30m_input_tokens"),
+            "w1h": ttl("ephemeral_1h_input_tokens"),
+            "w12h": ttl("ephemeral_12h_input_tokens"),
+            "reasoning": "n_reasoning", "audio_in": "n_audio_in", "audio_out": "n_audio_out",
+            "tier": tier, "vloc": "coalesce(t_vloc, '')", "resid": "coalesce(t_resid, '')",
+        }
+        return ", ".join(f"{derived[name]} AS {name}" if name in derived else name for name in PARSED_NAMES)
+
+    # -- 2. rows the SQL does not parse: the reference decides ------------------------------
+
+    def _slow_rows(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> None:
+        counted = con.execute("SELECT count(fast), count(*) FILTER (WHERE NOT fast) FROM r0 WHERE src = ?",
+                              [index]).fetchone()
+        self.totals.rows_read += counted[0]
+        if not counted[1]:
+            return
+        reader = con.cursor()
+        if source.format == "parquet":
+            cursor = reader.execute(
+                f"SELECT p.* FROM read_parquet({_s(source.name)}, file_row_number=true) p WHERE p.file_row_number "
+                f"IN (SELECT ord - {self._offsets[index]} FROM r WHERE src = {index} AND NOT fast) "
+                f"ORDER BY p.file_row_number")
+            names = [d[0] for d in cursor.description]
+            rename = _renamer(mapping)
+
+            def raw_rows() -> Iterable[tuple[int, Any]]:
+                while batch := cursor.fetchmany(4096):
+                    for values in batch:
+                        row = dict(zip(names, values, strict=True))
+                        yield row.pop("file_row_number") + self._offsets[index], rename(row)
+        else:
+            cursor = reader.execute("SELECT ord, raw FROM r WHERE src = ? AND NOT fast ORDER BY ord", [index])
+
+            def raw_rows() -> Iterable[tuple[int, Any]]:
+                while batch := cursor.fetchmany(4096):
+                    yield from batch
+        line_of = self._lines[index]
+        batch_rows: list[tuple[Any, ...]] = []
+        for ord, raw in raw_rows():
+            line = line_of(ord)
+            try:
+                row = to_record(self._raw(source, raw, line, mapping), source.name, line, self.need_time)
+                self._check_window(row)
+            except Skip as skip:
+                self._skip(index, line, skip.reason, skip.detail)
+                continue
+            batch_rows.append((index, ord, *self._columns(row)))
+            if len(batch_rows) >= 2048:
+                con.executemany(f"INSERT INTO s VALUES ({', '.join('?' * (len(PARSED_NAMES) + 2))})", batch_rows)
+                batch_rows = []
+        if batch_rows:
+            con.executemany(f"INSERT INTO s VALUES ({', '.join('?' * (len(PARSED_NAMES) + 2))})", batch_rows)
+        reader.close()
+
+    def _raw(self, source: Source, raw: Any, line: int, mapping: dict[str, str]) -> Any:
+        """The raw row exactly as the reference reader would yield it."""
+        if source.format == "parquet":
+            return raw
+        if source.format == "csv":  # the fields as text; DuckDB's NULL is an empty field
+            return {k: "" if v is None else v for k, v in json.loads(raw).items()}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            if "\x00" in raw:
+                raise CostctlError("binary data, not a JSONL spend log", source.name, line) from None
+            raise Skip("bad-json-line", "not valid JSON") from None
+        if not isinstance(value, dict):
+            raise Skip("bad-json-line", "not a JSON object")
+        return _renamer(mapping)(value)
+
+    def _check_window(self, row: SpendRow) -> None:
+        opts = self.options
+        if not self.window:
+            return
+        if row.start_time is None:
+            raise Skip("missing-timestamp", "startTime is empty but --since/--until is set")
+        if (opts.since and row.start_time < opts.since) or (opts.until and row.start_time >= opts.until):
+            raise Skip("outside-window", "startTime outside --since/--until")
+
+    def _columns(self, row: SpendRow) -> tuple[Any, ...]:
+        spend = row.spend
+        if spend != spend.quantize(Decimal(1).scaleb(-self.dialect.scale)) or abs(spend) >= Decimal("1e13"):
+            raise Unsupported(f"{row.file}:{row.line}: spend {spend} has more digits than DECIMAL(38,24)")
+        u = row.usage
+        ts = row.start_time.replace(tzinfo=None) if row.start_time is not None else None
+        return (row.request_id, spend, u.prompt_tokens, u.completion_tokens, u.cached_tokens,
+                u.cache_creation_tokens, u.cache_creation_short_tokens, u.cache_creation_1h_tokens,
+                u.cache_creation_12h_tokens, u.reasoning_tokens, u.audio_input_tokens, u.audio_output_tokens,
+                u.service_tier or "", row.vertex_location or "", row.data_residency or "", row.cache_hit, row.failed,
+                row.model_id, row.model_group, row.model, row.provider, row.api_key, row.user, row.team_id, ts)
+
+    # -- 3. pricing and totals -------------------------------------------------------------
+
+    def _reconcile(self, con: Any) -> Outcome:
+        opts, t = self.options, self.totals
+        window = "true"
+        if self.window:
+            conditions = []
+            if opts.since is not None:
+                conditions.append(f"ts >= TIMESTAMP '{_naive(opts.since)}'")
+            if opts.until is not None:
+                conditions.append(f"ts < TIMESTAMP '{_naive(opts.until)}'")
+            window = "(" + " AND ".join(conditions) + ")"
+            self._sql_skips(con, "SELECT src, ord FROM r WHERE fast AND ts IS NULL", "missing-timestamp",
+                            lambda _row: "startTime is empty but --since/--until is set")
+            self._sql_skips(con, f"SELECT src, ord FROM r WHERE fast AND ts IS NOT NULL AND NOT {window}",
+                            "outside-window", lambda _row: "startTime outside --since/--until")
+            window = f"ts IS NOT NULL AND {window}"
+        names = ", ".join(PARSED_NAMES)
+        con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {self._usage()} FROM r WHERE fast AND {window} "
+                    f"UNION ALL SELECT src, ord, {names} FROM s")
+        dups = con.execute("SELECT count(*) - count(DISTINCT rid) FROM v0").fetchone()[0]
+        if dups:
+            con.execute("CREATE TABLE dup AS SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER "
+                        "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE rid IN (SELECT rid FROM v0 GROUP BY "
+                        "rid HAVING count(*) > 1)) WHERE n > 1")
+            t.duplicate_request_ids += self._sql_skips(con, "SELECT src, ord, rid FROM dup", "duplicate-request-id",
+                                                       lambda row: f"request_id {row[2]} seen before")
+            con.execute("CREATE VIEW v AS SELECT * FROM v0 ANTI JOIN dup USING (src, ord)")
+        else:
+            con.execute("CREATE VIEW v AS SELECT * FROM v0")
+        self._price_tables(con)
+        self._sql_skips(con, "SELECT v.src, v.ord, k.azure FROM v JOIN k USING (mid, mg, mdl, prov) "
+                        "WHERE k.azure IS NOT NULL", "azure-response-model-unknown",
+                        lambda row: AZURE_DETAIL.format(row[2]))
+        d = self.dialect
+        tol = sql.Tolerance.of(opts.tolerance_usd, opts.tolerance_pct)
+        cause = sql.cause(tol, d, rec="spend", exp="expected", cost_def=sql.cost("def", "x", "x"),
+                          cost_nc=sql.cost("nc", "x", "x"), has_default="has_default", cached="cached",
+                          unknown="unknown")
+        rate_columns = ", ".join(f"t.{sql.rate_column(p, r)}" for p in ("def", "nc") for r in sql.RATES)
+        con.execute(f"""CREATE TABLE x AS
+            SELECT src, ord, rid, spend, pt, ct, expected, unknown, unpriced, akey, usr, team, ts, g_model_group,
+                   g_deployment, g_model, g_provider, mm_group, mm_model, {cause} AS cause
+            FROM (SELECT v.*, k.unknown, k.has_default, k.unpriced AND NOT v.hit AND NOT v.failed AS unpriced,
+                         k.g_model_group, k.g_deployment, k.g_model, k.g_provider, k.mm_group, k.mm_model,
+                         CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 't')} END AS expected,
+                         {rate_columns}
+                  FROM v JOIN k USING (mid, mg, mdl, prov)
+                  JOIN t ON t.pid = k.pid AND t.tier = v.tier AND t.vloc = v.vloc AND t.resid = v.resid
+                        AND v.pt BETWEEN t.lo AND t.hi
+                  WHERE k.azure IS NULL) x""")
+        return self._outcome(con)
+
+    def _sql_skips(self, con: Any, query: str, reason: str, detail: Callable[[tuple[Any, ...]], str]) -> int:
+        """Count the rows `query` selects (src, ord, ...) as skipped for `reason`; keep the first ones."""
+        n = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+        if not n:
+            return 0
+        t = self.totals
+        t.rows_skipped += n
+        t.skipped_by_reason[reason] = t.skipped_by_reason.get(reason, 0) + n
+        for row in con.execute(f"SELECT * FROM ({query}) ORDER BY 1, 2 LIMIT {SKIP_EXAMPLES}").fetchall():
+            self.skips.append((row[0], self._lines[row[0]](row[1]), reason, detail(row)))
+        return int(n)
+
+    def _price_tables(self, con: Any) -> None:
+        """k: each distinct join key -> how it is priced; t: its folded rates per prompt-size interval."""
+        keys = con.execute("SELECT DISTINCT mid, mg, mdl, prov, tier, vloc, resid FROM v").fetchall()
+        k_rows: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+        priced_of: dict[tuple[str, str, str, str], Priced | None] = {}
+        plan_ids: dict[int, int] = {}  # id(Priced) -> pid: rows of deployments priced alike share rates
+        t_rows: list[tuple[Any, ...]] = []
+        done: set[tuple[int, str, str, str]] = set()
+        for mid, mg, mdl, prov, tier, vloc, resid in keys:
+            join_key = (mid, mg, mdl, prov)
+            if join_key not in k_rows:
+                model_id, group, model, provider = (value.strip() for value in join_key)
+                azure = None
+                try:
+                    priced, unknown = self.pricer.join(model_id, group, model, provider)
+                except ResponseModelUnknown as exc:
+                    priced, unknown, azure = None, False, exc.args[0]
+                priced_of[join_key] = priced
+                p = priced
+                pid = plan_ids.setdefault(id(priced), len(plan_ids) + 1) if priced is not None else 0
+                k_rows[join_key] = (
+                    *join_key, pid, unknown, azure,
+                    bool(p and p.unpriced), bool(p and p.custom and p.default_entry is not None),
+                    group or (p.model_group if p else "") or "(none)",
+                    model_id or (p.key if p else ""),
+                    model or "(none)",
+                    provider or (p.provider if p else "") or "(none)",
+                    group, model,
+                )
+            priced = priced_of[join_key]
+            if priced is None:
+                continue
+            pid = k_rows[join_key][4]
+            if (pid, tier, vloc, resid) not in done:
+                done.add((pid, tier, vloc, resid))
+                t_rows.extend((pid, tier, vloc, resid, *row) for row in self._intervals(priced, tier, vloc, resid))
+        con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, pid INTEGER, unknown BOOLEAN, "
+                    "azure VARCHAR, unpriced BOOLEAN, has_default BOOLEAN, g_model_group VARCHAR, g_deployment VARCHAR, "
+                    "g_model VARCHAR, g_provider VARCHAR, mm_group VARCHAR, mm_model VARCHAR)")
+        _load(con, "k", list(k_rows.values()), 15)
+        rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
+        con.execute(f"CREATE TABLE t (pid INTEGER, tier VARCHAR, vloc VARCHAR, resid VARCHAR, lo BIGINT, hi BIGINT, "
+                    f"{rates})")
+        _load(con, "t", t_rows, 6 + len(sql.PLANS) * len(sql.RATES))
+
+    def _intervals(self, priced: Priced, tier: str, vloc: str, resid: str) -> list[tuple[Any, ...]]:
+        """(lo, hi, rates of each plan) for every prompt-size interval over which none of the
+        plans' rates change, covering 0 .. 2^63-1."""
+        service_tier = tier or None
+        plans = [priced.plan("effective"), priced.plan("default") if priced.default_entry is not None else None,
+                 priced.plan("no-cache-discount")]
+        starts = {0, 1}
+        for plan in plans:
+            if plan is None:
+                continue
+            for lo, hi, _row in plan.table:
+                starts.update((int(lo) + 1, int(hi) + 1))
+            for threshold, _text in _thresholds(plan.prices, service_tier):
+                starts.add(-int(-threshold // 1) if plan.inclusive else int(threshold // 1) + 1)
+        bounds = sorted(b for b in starts if 0 <= b < 2**62)
+        factor = 1 - priced.discount
+        scale = Decimal(1).scaleb(-self.dialect.scale)
+        out = []
+        for i, lo in enumerate(bounds):
+            hi = bounds[i + 1] - 1 if i + 1 < len(bounds) else 2**63 - 1
+            usage = Usage(prompt_tokens=lo, service_tier=service_tier)
+            values: list[Decimal] = []
+            for plan in plans:
+                if plan is None:
+                    values.extend([Decimal(0)] * len(sql.RATES))
+                    continue
+                rates = plan.rates(usage)
+                uplift = plan.uplift(vloc or plan.vertex_location, resid or None)
+                multiplier = factor * uplift if uplift is not None else factor
+                for name in sql.RATES:
+                    value = getattr(rates, name) * multiplier
+                    if value != value.quantize(scale) or abs(value) >= 1:
+                        raise Unsupported(f"a rate of {priced.key} ({value}) does not fit DECIMAL(38,24) exactly")
+                    values.append(value)
+            out.append((lo, hi, *values))
+        return out
+
+    def _outcome(self, con: Any) -> Outcome:
+        t, opts = self.totals, self.options
+        n, recorded, expected, drift, unpriced, unpriced_tokens = con.execute(
+            "SELECT count(*), sum(spend), sum(expected), sum(abs(spend - expected)) FILTER (WHERE cause IS NOT NULL), "
+            "count(*) FILTER (WHERE unpriced), sum(pt + ct) FILTER (WHERE unpriced) FROM x").fetchone()
+        t.rows_reconciled = n
+        t.recorded, t.expected = _dec(recorded), _dec(expected)
+        t.abs_drift = _dec(drift)
+        t.unpriced_rows, t.unpriced_tokens = unpriced, int(unpriced_tokens or 0)
+        for cause, count in con.execute("SELECT cause, count(*) FROM x WHERE cause IS NOT NULL GROUP BY cause "
+                                        "ORDER BY cause").fetchall():
+            t.mismatches_by_cause[cause] = count
+            t.mismatched_rows += count
+        if t.rows_read != t.rows_reconciled + t.rows_skipped:
+            raise Unsupported(f"internal: {t.rows_read} rows read, {t.rows_reconciled} reconciled, "
+                              f"{t.rows_skipped} skipped")
+        keys = [_GROUP_SQL[name] for name in opts.group_by]
+        groups = []
+        for row in con.execute(f"SELECT {', '.join(keys)}, count(*), sum(pt), sum(ct), sum(spend), sum(expected), "
+                               f"count(cause), count(*) FILTER (WHERE unpriced) FROM x GROUP BY ALL").fetchall():
+            width = len(keys)
+            groups.append(Group(tuple(row[:width]), row[width], int(row[width + 1]), int(row[width + 2]),
+                                _dec(row[width + 3]), _dec(row[width + 4]), row[width + 5], row[width + 6]))
+        groups.sort(key=lambda g: (-abs(g.delta), g.key))
+        mismatch = ("SELECT src, ord, rid, mm_group, g_deployment, mm_model, pt, ct, spend, expected, cause FROM x "
+                    "WHERE cause IS NOT NULL")
+        top = []
+        if opts.top > 0:
+            top = [self._mismatch(row) for row in con.execute(
+                f"{mismatch} ORDER BY abs(spend - expected) DESC, src, ord LIMIT {int(opts.top)}").fetchall()]
+        if self.on_mismatch is not None:
+            cursor = con.execute(f"{mismatch} ORDER BY src, ord")
+            while batch := cursor.fetchmany(4096):
+                for row in batch:
+                    self.on_mismatch(self._mismatch(row))
+        t.skip_examples = [(self.sources[src - 1].name, line, reason, detail)
+                           for src, line, reason, detail in sorted(self.skips)[:SKIP_EXAMPLES]]
+        return Outcome(t, groups, top)
+
+    def _mismatch(self, row: tuple[Any, ...]) -> Mismatch:
+        src, ord, rid, group, deployment, model, pt, ct, spend, expected, cause = row
+        line = self._lines[src](ord)
+        recorded, expected = _dec(spend), _dec(expected)
+        return Mismatch(abs(recorded - expected), (src, line), rid, self.sources[src - 1].name, line, group,
+                        deployment, model, pt, ct, recorded, expected, cause)
+
+
+_GROUP_SQL = {
+    "model_group": "g_model_group", "deployment": "g_deployment", "model": "g_model", "provider": "g_provider",
+    "team": "coalesce(nullif(team, ''), '(none)')", "api_key": "coalesce(nullif(akey, ''), '(none)')",
+    "user": "coalesce(nullif(usr, ''), '(none)')", "day": "coalesce(strftime(ts, '%Y-%m-%d'), '(none)')",
+}
+
+
+def _load(con: Any, table: str, rows: list[tuple[Any, ...]], width: int) -> None:
+    """Insert many rows in one statement: a list per column, unnested (executemany costs a
+    statement per row). Decimals travel as text and are cast by the table's column type."""
+    if not rows:
+        return
+    columns = [[str(v) if isinstance(v, Decimal) else v for v in column] for column in zip(*rows, strict=True)]
+    con.execute(f"INSERT INTO {table} SELECT {', '.join(f'unnest(${i + 1})' for i in range(width))}", columns)
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(0) if value is None else Decimal(value)
+
+
+def _naive(moment: Any) -> str:
+    from datetime import timezone
+
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _csv_lines(rejected: list[int]) -> Callable[[int], int]:
+    """0-based data-row ordinal -> physical line (the header is line 1; rows DuckDB rejected take
+    lines too). Exact unless blank lines or values spanning lines come before the row."""
+    if not rejected:
+        return lambda ord: ord + 2
+
+    def line(ord: int) -> int:
+        number = ord + 2
+        for r in rejected:
+            if r > number:
+                break
+            number += 1
+        return number
+
+    return line
