@@ -97,7 +97,7 @@ class Pricer:
         self.by_id: dict[str, Priced] = {}
         self.by_group_model: dict[tuple[str, str], Priced] = {}
         self.by_group: dict[str, list[Priced]] = defaultdict(list)
-        self._fallback: dict[tuple[str, str], Priced] = {}
+        self._fallback: dict[tuple[str, str, str], Priced] = {}
         for dep in config.deployments:
             ep = effective_prices(dep, catalog)
             priced = self._from_prices(ep)
@@ -131,7 +131,7 @@ class Pricer:
     def catalog_priced(self, provider: str, model: str, group: str = "") -> Priced:
         """The catalog default for `provider/model` (a row no deployment claims, an Azure response
         model, a wildcard's matched model)."""
-        cache_key = (provider, model)
+        cache_key = (provider, model, group)  # the group is part of the answer: never share it across groups
         found = self._fallback.get(cache_key)
         if found is None:
             res = resolve(model, self.catalog, provider or None)

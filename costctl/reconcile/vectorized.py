@@ -41,7 +41,7 @@ from costctl.usage.readers import Source, _check_columns, _renamer
 from costctl.usage.record import FIELDS, Skip, SpendRow, to_record
 
 FORMATS = ("csv", "jsonl", "parquet")
-MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "160MB")
+MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "500MB")  # beyond it DuckDB spills to a temp folder
 SPEND = r"[0-9]{1,14}(\.[0-9]{1,24})?|[0-9](\.[0-9]{1,16})?e-0?[1-8]"
 TOKENS = "[0-9]{1,15}"
 TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?(Z|\+00:00)?"
@@ -78,11 +78,6 @@ PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGIN
           "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
           "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
 PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
-SCANNED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, "
-           + ", ".join(f"n_{p} BIGINT" for p in INT_PATHS) + ", " + ", ".join(f"t_{p} VARCHAR" for p in TEXT_PATHS)
-           + ", use_pd BOOLEAN, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, "
-           "akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
-
 
 class Unsupported(Exception):
     """The vectorized engine cannot reproduce the reference result for this input."""
@@ -150,7 +145,7 @@ class VectorizedReconciler:
                                                  "preserve_insertion_order": True})
         try:
             # r: one row per input row, in file order (rowid = order read; fast is NULL for a blank line)
-            con.execute(f"CREATE TABLE r0 (src INTEGER, fast BOOLEAN, {SCANNED}, raw VARCHAR)")
+            con.execute(f"CREATE TABLE r0 (src INTEGER, fast BOOLEAN, {PARSED}, raw VARCHAR)")
             con.execute("CREATE VIEW r AS SELECT rowid AS ord, * FROM r0")
             con.execute(f"CREATE TABLE s (src INTEGER, ord BIGINT, {PARSED})")
             for index, source in enumerate(sources, start=1):
@@ -281,10 +276,9 @@ class VectorizedReconciler:
         paths = [f"$.{json.dumps(renamed[f])}" for f in FIELDS]
         listed = "[" + ", ".join(_s(p) for p in paths) + "]"
         # one parse of the line for every field's text and JSON type
-        relation = (f"SELECT __j, __texts, __types FROM (SELECT __j, "
-                    f"CASE WHEN __ok THEN json_extract_string(__j, {listed}) END AS __texts, "
-                    f"CASE WHEN __ok THEN json_type(__j, {listed}) END AS __types FROM (SELECT __j, "
-                    f"CASE WHEN json_valid(__j) THEN json_type(__j) = 'OBJECT' ELSE false END AS __ok FROM ({relation})))")
+        relation = (f"SELECT __j, __texts, CASE WHEN __texts IS NOT NULL THEN json_type(__j, {listed}) END AS __types "
+                    f"FROM (SELECT __j, CASE WHEN __j LIKE '{{%' AND NOT regexp_matches(__j, ',\\s*[}}\\]]') "
+                    f"THEN TRY(json_extract_string(__j, {listed})) END AS __texts FROM ({relation}))")
         fields = {f: f"x.__texts[{i + 1}]" for i, f in enumerate(FIELDS)}
         meta_type = f"x.__types[{FIELDS.index('metadata') + 1}]"
         fields["metadata"] = (f"CASE WHEN {meta_type} = 'OBJECT' THEN x.__texts[{FIELDS.index('metadata') + 1}] "
@@ -337,27 +331,34 @@ class VectorizedReconciler:
         return f"SELECT * FROM read_parquet({_s(source.name)})", fields
 
     def _select(self, relation: str, f: dict[str, str]) -> str:
-        """ord, the fast flag, the parsed columns (NULL unless fast) and the raw row (NULL if fast),
-        from `relation` (aliased x) whose raw text expressions for each field are `f`."""
+        """The fast flag, the parsed columns (PARSED) and the raw row (NULL if fast), from
+        `relation` (aliased x) whose raw text expressions for each field are `f`."""
         d = self.dialect
         meta0 = f["metadata"]
-
-        def valid_object(expr: str) -> str:  # JSON null is an empty metadata object too
-            return f"({expr} = 'null' OR ({expr} LIKE '{{%' AND json_valid({expr})))"
-
+        # DuckDB's JSON reader accepts trailing commas, Python's does not: such text goes to Python
+        no_trailing_comma = f"NOT regexp_matches({meta0}, ',\\s*[}}\\]]')"
         if "metadata_type" in f:  # JSONL: an object as it is, a string parsed like a CSV value
             mt = f["metadata_type"]
-            meta_empty = f"({mt} IS NULL OR {mt} = 'NULL' OR ({mt} = 'VARCHAR' AND {meta0} IN ('', '{{}}', '[]')))"
-            meta_ok = f"({meta_empty} OR {mt} = 'OBJECT' OR ({mt} = 'VARCHAR' AND {valid_object(meta0)}))"
+            meta_empty = (f"({mt} IS NULL OR {mt} = 'NULL' OR ({mt} = 'VARCHAR' AND "
+                          f"{meta0} IN ('', '{{}}', '[]', 'null')))")
+            shape_ok = (f"({meta_empty} OR {mt} = 'OBJECT' OR ({mt} = 'VARCHAR' AND {meta0} LIKE '{{%' AND "
+                        f"{no_trailing_comma}))")
         else:
-            meta_empty = f"({meta0} IS NULL OR {meta0} IN ('', '{{}}', '[]'))"
-            meta_ok = f"({meta_empty} OR {valid_object(meta0)})"
-        meta = f"CASE WHEN NOT {meta_empty} AND {meta0} <> 'null' AND {meta_ok} THEN {meta0} END"
+            meta_empty = f"({meta0} IS NULL OR {meta0} IN ('', '{{}}', '[]', 'null'))"
+            shape_ok = f"({meta_empty} OR ({meta0} LIKE '{{%' AND {no_trailing_comma}))"
+        meta = f"CASE WHEN NOT {meta_empty} THEN {meta0} END"
         # one parse of the metadata: every value the usage block is read from, as JSON text
+        # (the whole list is NULL when the text is not valid JSON)
         listed = "[" + ", ".join(_s(p) for p in PATHS.values()) + "]"
 
         def raw(name: str) -> str:
             return f"x.__mt[{_INDEX[name]}]"
+
+        def n(name: str) -> str:
+            return f"coalesce(TRY_CAST({raw(name)} AS BIGINT), 0)"
+
+        def text(name: str) -> str:  # a JSON string's value (checked below: no escapes)
+            return f"CASE WHEN {raw(name)} LIKE '\"%' THEN {raw(name)}[2:-2] END"
 
         # counts: JSON integers >= 0 (or null / absent); strings: no escapes; TTL blocks: objects
         ints_ok = (f"regexp_full_match(concat_ws(',', {', '.join(raw(p) for p in INT_PATHS)}), "
@@ -370,65 +371,59 @@ class VectorizedReconciler:
               f"regexp_full_match(coalesce({spend}, ''), '{SPEND}')",
               f"regexp_full_match(coalesce({f['prompt_tokens']}, ''), '{TOKENS}')",
               f"regexp_full_match(coalesce({f['completion_tokens']}, ''), '{TOKENS}')",
-              "x.__meta_ok", ints_ok, texts_ok, ttl_ok]
+              "x.__shape_ok", "(x.__meta IS NULL OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok]
         ts = "NULL"
         if self.need_time:
             t = f["startTime"]
             ts_value = f"TRY_CAST(replace(regexp_replace({t}, '(Z|\\+00:00)$', ''), 'T', ' ') AS TIMESTAMP)"
             ok.append(f"(coalesce({t}, '') = '' OR (regexp_full_match({t}, '{TIMESTAMP}') AND {ts_value} IS NOT NULL))")
             ts = f"CASE WHEN regexp_full_match(coalesce({t}, ''), '{TIMESTAMP}') THEN {ts_value} END"
-        # The columns of table r: what one pass over the log keeps. The usage counts are combined
-        # later (_usage), over the table: DuckDB would otherwise inline and repeat the extraction.
-        columns = [
-            f"coalesce({rid}, '')",
-            f"TRY_CAST({spend} AS {d.money})",
-            f"TRY_CAST({f['prompt_tokens']} AS BIGINT)",
-            f"TRY_CAST({f['completion_tokens']} AS BIGINT)",
-            *(f"coalesce(TRY_CAST({raw(p)} AS BIGINT), 0)" for p in INT_PATHS),
-            *(f"CASE WHEN {raw(p)} LIKE '\"%' THEN {raw(p)}[2:-2] END" for p in TEXT_PATHS),
-            f"coalesce({raw('pd_ttl')} LIKE '{{%' AND {raw('pd_ttl')} <> '{{}}', false)",
-            f"coalesce(regexp_full_match({f['cache_hit']}, '\\s*true\\s*', 'i'), false)",
-            f"coalesce(regexp_full_match({f['status']}, '\\s*failure\\s*', 'i'), false)",
-            *(f"coalesce({f[name]}, '')" for name in ("model_id", "model_group", "model", "custom_llm_provider",
-                                                        "api_key", "user", "team_id")),
-            ts,
-        ]
-        fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
-        blank_or = f"CASE WHEN {f['blank']} THEN NULL ELSE" if "blank" in f else ""
-        if blank_or:
-            fast = f"{fast} END"
-        names = [part.split()[0] for part in SCANNED.split(", ")]
-        named = ", ".join(f"{expr} AS {name}" for expr, name in zip(columns, names, strict=True))
-        return (f"SELECT __fast, {named}, CASE WHEN __fast THEN NULL ELSE {f['raw']} END AS raw FROM ("
-                f"SELECT x.*, {blank_or} {fast} AS __fast FROM ("
-                f"SELECT x.*, json_extract(x.__meta, {listed})::VARCHAR[] AS __mt "
-                f"FROM (SELECT x.*, {meta_ok} AS __meta_ok, {meta} AS __meta FROM ({relation}) x) x) x) x")
+        # record.usage_of, term by term
+        writes = f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
+        use_pd = f"coalesce({raw('pd_ttl')} LIKE '{{%' AND {raw('pd_ttl')} <> '{{}}', false)"
 
-    @staticmethod
-    def _usage() -> str:
-        """The parsed row (PARSED_NAMES) from table r's columns: record.usage_of in SQL."""
-        def either(*names: str) -> str:  # Python's `a or b or c` on counts
-            return "CASE " + " ".join(f"WHEN n_{a} <> 0 THEN n_{a}" for a in names[:-1]) + f" ELSE n_{names[-1]} END"
+        def ttl(*keys: str) -> str:  # cache-write lifetimes count only when there are writes
+            pd = " + ".join(n(f"pd_{k}") for k in keys)
+            uo = " + ".join(n(f"uo_{k}") for k in keys)
+            return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN {use_pd} THEN {pd} ELSE {uo} END"
 
-        writes = either("pd_write", "pd_creation", "uo_creation")
-
-        def ttl(*keys: str) -> str:  # lifetimes count only when there are writes
-            pd = " + ".join(f"n_pd_{k}" for k in keys)
-            uo = " + ".join(f"n_uo_{k}" for k in keys)
-            return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN use_pd THEN {pd} ELSE {uo} END"
-
-        tier = ("coalesce(CASE WHEN t_uo_tier <> '' THEN t_uo_tier WHEN t_meta_tier <> '' THEN t_meta_tier "
-                "ELSE t_bd_tier END, '')")
-        derived = {
-            "cached": either("pd_cached", "uo_cached"),
+        columns = {
+            "rid": f"coalesce({rid}, '')",
+            "spend": f"TRY_CAST({spend} AS {d.money})",
+            "pt": f"TRY_CAST({f['prompt_tokens']} AS BIGINT)",
+            "ct": f"TRY_CAST({f['completion_tokens']} AS BIGINT)",
+            "cached": f"coalesce(nullif({n('pd_cached')}, 0), {n('uo_cached')})",
             "writes": writes,
             "w_short": ttl("ephemeral_5m_input_tokens", "ephemeral_30m_input_tokens"),
             "w1h": ttl("ephemeral_1h_input_tokens"),
             "w12h": ttl("ephemeral_12h_input_tokens"),
-            "reasoning": "n_reasoning", "audio_in": "n_audio_in", "audio_out": "n_audio_out",
-            "tier": tier, "vloc": "coalesce(t_vloc, '')", "resid": "coalesce(t_resid, '')",
+            "reasoning": n("reasoning"),
+            "audio_in": n("audio_in"),
+            "audio_out": n("audio_out"),
+            "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
+                     f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
+            "vloc": f"coalesce({text('vloc')}, '')",
+            "resid": f"coalesce({text('resid')}, '')",
+            "hit": f"coalesce(regexp_full_match({f['cache_hit']}, '\\s*true\\s*', 'i'), false)",
+            "failed": f"coalesce(regexp_full_match({f['status']}, '\\s*failure\\s*', 'i'), false)",
+            "mid": f"coalesce({f['model_id']}, '')",
+            "mg": f"coalesce({f['model_group']}, '')",
+            "mdl": f"coalesce({f['model']}, '')",
+            "prov": f"coalesce({f['custom_llm_provider']}, '')",
+            # kept only when a --group-by needs them (they are much of a row's bytes)
+            "akey": f"coalesce({f['api_key']}, '')" if "api_key" in self.options.group_by else "''",
+            "usr": f"coalesce({f['user']}, '')" if "user" in self.options.group_by else "''",
+            "team": f"coalesce({f['team_id']}, '')" if "team" in self.options.group_by else "''",
+            "ts": ts,
         }
-        return ", ".join(f"{derived[name]} AS {name}" if name in derived else name for name in PARSED_NAMES)
+        fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
+        if "blank" in f:  # a blank JSONL line: a row of r (it takes a line) but not an input row
+            fast = f"CASE WHEN {f['blank']} THEN NULL ELSE {fast} END"
+        named = ", ".join(f"{columns[name]} AS {name}" for name in PARSED_NAMES)
+        return (f"SELECT __fast, {named}, CASE WHEN __fast THEN NULL ELSE {f['raw']} END AS raw FROM ("
+                f"SELECT x.*, {fast} AS __fast FROM ("
+                f"SELECT x.*, TRY(json_extract(x.__meta, {listed}))::VARCHAR[] AS __mt "
+                f"FROM (SELECT x.*, {shape_ok} AS __shape_ok, {meta} AS __meta FROM ({relation}) x) x) x) x")
 
     # -- 2. rows the SQL does not parse: the reference decides ------------------------------
 
@@ -503,7 +498,7 @@ class VectorizedReconciler:
 
     def _columns(self, row: SpendRow) -> tuple[Any, ...]:
         spend = row.spend
-        if spend != spend.quantize(Decimal(1).scaleb(-self.dialect.scale)) or abs(spend) >= Decimal("1e13"):
+        if abs(spend) >= Decimal("1e13") or spend != spend.quantize(Decimal(1).scaleb(-self.dialect.scale)):
             raise Unsupported(f"{row.file}:{row.line}: spend {spend} has more digits than DECIMAL(38,24)")
         u = row.usage
         ts = row.start_time.replace(tzinfo=None) if row.start_time is not None else None
@@ -531,7 +526,7 @@ class VectorizedReconciler:
                             "outside-window", lambda _row: "startTime outside --since/--until")
             window = f"ts IS NOT NULL AND {window}"
         names = ", ".join(PARSED_NAMES)
-        con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {self._usage()} FROM r WHERE fast AND {window} "
+        con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {names} FROM r WHERE fast AND {window} "
                     f"UNION ALL SELECT src, ord, {names} FROM s")
         dups = con.execute("SELECT count(*) - count(DISTINCT rid) FROM v0").fetchone()[0]
         if dups:
@@ -633,8 +628,8 @@ class VectorizedReconciler:
         for plan in plans:
             if plan is None:
                 continue
-            for lo, hi, _row in plan.table:
-                starts.update((int(lo) + 1, int(hi) + 1))
+            for start, end, _row in plan.table:  # a row prices start < prompt <= end
+                starts.update((int(start // 1) + 1, int(end // 1) + 1))
             for threshold, _text in _thresholds(plan.prices, service_tier):
                 starts.add(-int(-threshold // 1) if plan.inclusive else int(threshold // 1) + 1)
         bounds = sorted(b for b in starts if 0 <= b < 2**62)

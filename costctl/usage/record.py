@@ -75,10 +75,11 @@ def parse_money(value: Any, name: str = "spend") -> Decimal:
         raise Skip(f"missing-{name}", f"{name} is empty")
     if isinstance(value, bool):
         raise Skip(f"bad-{name}", f"{name} is {value!r}, not a number")
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
+    if isinstance(value, (float, int, Decimal)):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():  # JSON's NaN and Infinity
+            raise Skip(f"bad-{name}", f"{name} is {value!r}, not a number")
+        return number
     text = str(value).strip()
     if _THOUSANDS.match(text):  # UI exports write 1,234.50
         text = text.replace(",", "")
