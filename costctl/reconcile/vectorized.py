@@ -528,11 +528,13 @@ class VectorizedReconciler:
         names = ", ".join(PARSED_NAMES)
         con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {names} FROM r WHERE fast AND {window} "
                     f"UNION ALL SELECT src, ord, {names} FROM s")
-        dups = con.execute("SELECT count(*) - count(DISTINCT rid) FROM v0").fetchone()[0]
-        if dups:
+        # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
+        # the exact comparison then runs on those rows only
+        candidates = con.execute("SELECT count(*) - count(DISTINCT hash(rid)) FROM v0").fetchone()[0]
+        if candidates:
             con.execute("CREATE TABLE dup AS SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER "
-                        "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE rid IN (SELECT rid FROM v0 GROUP BY "
-                        "rid HAVING count(*) > 1)) WHERE n > 1")
+                        "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE hash(rid) IN (SELECT hash(rid) "
+                        "FROM v0 GROUP BY ALL HAVING count(*) > 1)) WHERE n > 1")
             t.duplicate_request_ids += self._sql_skips(con, "SELECT src, ord, rid FROM dup", "duplicate-request-id",
                                                        lambda row: f"request_id {row[2]} seen before")
             con.execute("CREATE VIEW v AS SELECT * FROM v0 ANTI JOIN dup USING (src, ord)")
@@ -574,26 +576,30 @@ class VectorizedReconciler:
         return int(n)
 
     def _price_tables(self, con: Any) -> None:
-        """k: each distinct join key -> how it is priced; t: its folded rates per prompt-size interval."""
-        keys = con.execute("SELECT DISTINCT mid, mg, mdl, prov, tier, vloc, resid FROM v").fetchall()
-        k_rows: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
-        priced_of: dict[tuple[str, str, str, str], Priced | None] = {}
-        plan_ids: dict[int, int] = {}  # id(Priced) -> pid: rows of deployments priced alike share rates
-        t_rows: list[tuple[Any, ...]] = []
-        done: set[tuple[int, str, str, str]] = set()
-        for mid, mg, mdl, prov, tier, vloc, resid in keys:
-            join_key = (mid, mg, mdl, prov)
-            if join_key not in k_rows:
+        """k: each distinct join key -> how it is priced (pid: deployments priced alike share one);
+        t: the folded rates of each pid, service tier, location and prompt-size interval."""
+        con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, pid INTEGER, unknown BOOLEAN, "
+                    "azure VARCHAR, unpriced BOOLEAN, has_default BOOLEAN, g_model_group VARCHAR, g_deployment VARCHAR, "
+                    "g_model VARCHAR, g_provider VARCHAR, mm_group VARCHAR, mm_model VARCHAR)")
+        plan_ids: dict[int, int] = {}  # id(Priced) -> pid
+        plans: dict[int, Priced] = {}
+        reader = con.cursor()
+        cursor = reader.execute("SELECT DISTINCT mid, mg, mdl, prov FROM v")
+        while batch := cursor.fetchmany(20_000):  # a log of unknown model_ids has as many keys as rows
+            k_rows = []
+            for join_key in batch:
                 model_id, group, model, provider = (value.strip() for value in join_key)
                 azure = None
                 try:
                     priced, unknown = self.pricer.join(model_id, group, model, provider)
                 except ResponseModelUnknown as exc:
                     priced, unknown, azure = None, False, exc.args[0]
-                priced_of[join_key] = priced
                 p = priced
-                pid = plan_ids.setdefault(id(priced), len(plan_ids) + 1) if priced is not None else 0
-                k_rows[join_key] = (
+                pid = 0
+                if priced is not None:
+                    pid = plan_ids.setdefault(id(priced), len(plan_ids) + 1)
+                    plans[pid] = priced
+                k_rows.append((
                     *join_key, pid, unknown, azure,
                     bool(p and p.unpriced), bool(p and p.custom and p.default_entry is not None),
                     group or (p.model_group if p else "") or "(none)",
@@ -601,18 +607,13 @@ class VectorizedReconciler:
                     model or "(none)",
                     provider or (p.provider if p else "") or "(none)",
                     group, model,
-                )
-            priced = priced_of[join_key]
-            if priced is None:
-                continue
-            pid = k_rows[join_key][4]
-            if (pid, tier, vloc, resid) not in done:
-                done.add((pid, tier, vloc, resid))
-                t_rows.extend((pid, tier, vloc, resid, *row) for row in self._intervals(priced, tier, vloc, resid))
-        con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, pid INTEGER, unknown BOOLEAN, "
-                    "azure VARCHAR, unpriced BOOLEAN, has_default BOOLEAN, g_model_group VARCHAR, g_deployment VARCHAR, "
-                    "g_model VARCHAR, g_provider VARCHAR, mm_group VARCHAR, mm_model VARCHAR)")
-        _load(con, "k", list(k_rows.values()), 15)
+                ))
+            _load(con, "k", k_rows, 15)
+        reader.close()
+        t_rows: list[tuple[Any, ...]] = []
+        for pid, tier, vloc, resid in con.execute("SELECT DISTINCT k.pid, v.tier, v.vloc, v.resid FROM v JOIN k "
+                                                  "USING (mid, mg, mdl, prov) WHERE k.pid > 0").fetchall():
+            t_rows.extend((pid, tier, vloc, resid, *row) for row in self._intervals(plans[pid], tier, vloc, resid))
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
         con.execute(f"CREATE TABLE t (pid INTEGER, tier VARCHAR, vloc VARCHAR, resid VARCHAR, lo BIGINT, hi BIGINT, "
                     f"{rates})")

@@ -296,7 +296,7 @@ def read_parquet(source: Source, mapping: Mapping[str, str], on_read: Callable[[
     try:
         import duckdb
     except ImportError:
-        raise CostctlError("reading Parquet needs the optional duckdb package: pip install 'costctl[parquet]'",
+        raise CostctlError("reading Parquet needs the optional duckdb package: pip install 'costctl[fast]'",
                            source.name) from None
     con = duckdb.connect()
     try:
