@@ -1,6 +1,6 @@
 """Reconcile throughput and memory against the reconcile issue's targets.
 
-    python benchmarks/bench_reconcile.py [--rows 1000000] [--format csv|jsonl|json] [--runs 1]
+    python benchmarks/bench_reconcile.py [--rows 1000000] [--format csv|jsonl|json] [--runs 1] [--engine E]
 
 Generates a deterministic spend log for examples/config.yaml once (benchmarks/out/, reused),
 runs `costctl reconcile` on it as a user would (a fresh process each run) and prints rows/s and
@@ -39,6 +39,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=["csv", "jsonl", "json"], default="csv")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--engine", choices=["auto", "vectorized", "python"], default="auto",
+                        help="costctl reconcile --engine (COSTCTL_DUCKDB_MEMORY caps the vectorized engine's memory)")
     parser.add_argument("--config", type=Path, default=ROOT / "examples" / "config.yaml",
                         help="config the log is generated for (tests/data/crosscheck_providers.yaml: 78 deployments)")
     args = parser.parse_args()
@@ -63,7 +65,8 @@ def main() -> int:
     for _ in range(args.runs):
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "costctl", "reconcile", str(args.config),
-                                 str(log), "--format", "json", "--quiet"], stdout=subprocess.DEVNULL,
+                                 str(log), "--format", "json", "--quiet", "--engine", args.engine],
+                                stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
         walls.append(time.perf_counter() - start)

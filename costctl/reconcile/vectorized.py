@@ -550,7 +550,8 @@ class VectorizedReconciler:
                           cost_nc=sql.cost("nc", "x", "x"), has_default="has_default", cached="cached",
                           unknown="unknown")
         rate_columns = ", ".join(f"t.{sql.rate_column(p, r)}" for p in ("def", "nc") for r in sql.RATES)
-        con.execute(f"""CREATE TABLE x AS
+        # j: every reconciled row with its expected cost and cause (a view: computed while read)
+        con.execute(f"""CREATE VIEW j AS
             SELECT src, ord, rid, spend, pt, ct, expected, unknown, unpriced, akey, usr, team, ts, g_model_group,
                    g_deployment, g_model, g_provider, mm_group, mm_model, {cause} AS cause
             FROM (SELECT v.*, k.unknown, k.has_default, k.unpriced AND NOT v.hit AND NOT v.failed AS unpriced,
@@ -561,6 +562,13 @@ class VectorizedReconciler:
                   JOIN t ON t.pid = k.pid AND t.tier = v.tier AND t.vloc = v.vloc AND t.resid = v.resid
                         AND v.pt BETWEEN t.lo AND t.hi
                   WHERE k.azure IS NULL) x""")
+        # two passes over j, nothing row-sized kept but the mismatches: sums per (group, cause,
+        # unpriced) from which totals, causes and groups follow exactly; and the mismatched rows
+        keys = ", ".join(f"{_GROUP_SQL[name]} AS g{i}" for i, name in enumerate(opts.group_by))
+        con.execute(f"CREATE TABLE agg AS SELECT {keys}, cause, unpriced, count(*) AS n, sum(pt) AS pt, sum(ct) AS ct, "
+                    "sum(spend) AS rec, sum(expected) AS exp, sum(abs(spend - expected)) AS drift FROM j GROUP BY ALL")
+        con.execute("CREATE TABLE mm AS SELECT src, ord, rid, mm_group, g_deployment, mm_model, pt, ct, spend, "
+                    "expected, cause FROM j WHERE cause IS NOT NULL")
         return self._outcome(con)
 
     def _sql_skips(self, con: Any, query: str, reason: str, detail: Callable[[tuple[Any, ...]], str]) -> int:
@@ -658,42 +666,47 @@ class VectorizedReconciler:
 
     def _outcome(self, con: Any) -> Outcome:
         t, opts = self.totals, self.options
-        n, recorded, expected, drift, unpriced, unpriced_tokens = con.execute(
-            "SELECT count(*), sum(spend), sum(expected), sum(abs(spend - expected)) FILTER (WHERE cause IS NOT NULL), "
-            "count(*) FILTER (WHERE unpriced), sum(pt + ct) FILTER (WHERE unpriced) FROM x").fetchone()
-        t.rows_reconciled = n
-        t.recorded, t.expected = _dec(recorded), _dec(expected)
-        t.abs_drift = _dec(drift)
-        t.unpriced_rows, t.unpriced_tokens = unpriced, int(unpriced_tokens or 0)
-        for cause, count in con.execute("SELECT cause, count(*) FROM x WHERE cause IS NOT NULL GROUP BY cause "
-                                        "ORDER BY cause").fetchall():
-            t.mismatches_by_cause[cause] = count
-            t.mismatched_rows += count
+        width = len(opts.group_by)
+        groups: dict[tuple[str, ...], Group] = {}
+        for row in con.execute("SELECT * FROM agg").fetchall():
+            key, (cause, unpriced, n, pt, ct, recorded, expected, drift) = tuple(row[:width]), row[width:]
+            recorded, expected = _dec(recorded), _dec(expected)
+            t.rows_reconciled += n
+            t.recorded += recorded
+            t.expected += expected
+            if unpriced:
+                t.unpriced_rows += n
+                t.unpriced_tokens += int(pt) + int(ct)
+            if cause is not None:
+                t.mismatched_rows += n
+                t.mismatches_by_cause[cause] = t.mismatches_by_cause.get(cause, 0) + n
+                t.abs_drift += _dec(drift)
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = Group(key)
+            g.rows += n
+            g.prompt_tokens += int(pt)
+            g.completion_tokens += int(ct)
+            g.recorded += recorded
+            g.expected += expected
+            g.mismatched += n if cause is not None else 0
+            g.unpriced_rows += n if unpriced else 0
         if t.rows_read != t.rows_reconciled + t.rows_skipped:
             raise Unsupported(f"internal: {t.rows_read} rows read, {t.rows_reconciled} reconciled, "
                               f"{t.rows_skipped} skipped")
-        keys = [_GROUP_SQL[name] for name in opts.group_by]
-        groups = []
-        for row in con.execute(f"SELECT {', '.join(keys)}, count(*), sum(pt), sum(ct), sum(spend), sum(expected), "
-                               f"count(cause), count(*) FILTER (WHERE unpriced) FROM x GROUP BY ALL").fetchall():
-            width = len(keys)
-            groups.append(Group(tuple(row[:width]), row[width], int(row[width + 1]), int(row[width + 2]),
-                                _dec(row[width + 3]), _dec(row[width + 4]), row[width + 5], row[width + 6]))
-        groups.sort(key=lambda g: (-abs(g.delta), g.key))
-        mismatch = ("SELECT src, ord, rid, mm_group, g_deployment, mm_model, pt, ct, spend, expected, cause FROM x "
-                    "WHERE cause IS NOT NULL")
+        ordered = sorted(groups.values(), key=lambda g: (-abs(g.delta), g.key))
         top = []
         if opts.top > 0:
             top = [self._mismatch(row) for row in con.execute(
-                f"{mismatch} ORDER BY abs(spend - expected) DESC, src, ord LIMIT {int(opts.top)}").fetchall()]
+                f"SELECT * FROM mm ORDER BY abs(spend - expected) DESC, src, ord LIMIT {int(opts.top)}").fetchall()]
         if self.on_mismatch is not None:
-            cursor = con.execute(f"{mismatch} ORDER BY src, ord")
+            cursor = con.execute("SELECT * FROM mm ORDER BY src, ord")
             while batch := cursor.fetchmany(4096):
                 for row in batch:
                     self.on_mismatch(self._mismatch(row))
         t.skip_examples = [(self.sources[src - 1].name, line, reason, detail)
                            for src, line, reason, detail in sorted(self.skips)[:SKIP_EXAMPLES]]
-        return Outcome(t, groups, top)
+        return Outcome(t, ordered, top)
 
     def _mismatch(self, row: tuple[Any, ...]) -> Mismatch:
         src, ord, rid, group, deployment, model, pt, ct, spend, expected, cause = row
