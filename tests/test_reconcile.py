@@ -461,5 +461,33 @@ def test_parquet_problems_are_exit_2(write, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_duckdb)
     from costctl.errors import CostctlError
 
-    with pytest.raises(CostctlError, match=r"pip install 'costctl\[parquet\]'"):
+    with pytest.raises(CostctlError, match=r"pip install 'costctl\[fast\]'"):
         api.reconcile(CONFIG, [str(bad)])
+
+
+def test_engine_vectorized_without_duckdb_is_one_clear_line(monkeypatch):
+    import builtins
+
+    from costctl.errors import CostctlError
+
+    real_import = builtins.__import__
+
+    def no_duckdb(name, *args, **kwargs):
+        if name == "duckdb":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+    with pytest.raises(CostctlError, match=r"--engine vectorized needs the optional duckdb package: "
+                                           r"pip install 'costctl\[fast\]'"):
+        api.reconcile(CONFIG, [CAUSES], engine="vectorized")
+    # auto quietly uses the reference engine
+    assert api.reconcile(CONFIG, [CAUSES], engine="auto").outcome.totals.rows_read > 0
+
+
+def test_cli_engine_option(tmp_path):
+    for engine in ("python", "vectorized", "auto"):
+        doc = as_json(CONFIG, CAUSES, "--engine", engine)
+        assert doc["summary"]["mismatches_by_cause"]["zero-spend"] == 1
+    bad = run(CONFIG, CAUSES, "--engine", "gpu")
+    assert bad.returncode == 2
