@@ -244,3 +244,100 @@ def reconcile(
             failures.append(f"drift {pct:.4f} % of expected above --fail-on-drift-pct {fail_on_drift_pct}")
     return ReconcileResult(cat, str(config_path), [s.name for s in sources], outcome, opts,
                            fail_on_drift_usd, fail_on_drift_pct, failures)
+
+
+@dataclass
+class DiffResult:
+    base_name: str
+    head_name: str
+    base_catalog: Catalog
+    catalog: Catalog
+    changes: list[Any]  # diff.Change
+    unchanged: int
+    projection: Any  # diff.Projection, or None without usage
+    usage: list[str]
+    failures: list[str]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+
+def _load_side(spec: str, stack: Any) -> tuple[Config, str]:
+    """A config from a path or git:REF:PATH; errors name the spec, not a temporary file."""
+    from costctl.config.git_source import GitConfig, is_git_spec
+
+    if not is_git_spec(spec):
+        return load_config(spec), spec
+    git = GitConfig(spec)
+    path = stack.enter_context(git)
+    try:
+        return load_config(path), spec
+    except CostctlError as exc:
+        if exc.file and git.tmp and exc.file.startswith(git.tmp):
+            exc.file = f"git:{git.ref}:" + exc.file[len(git.tmp):].lstrip("/")
+        raise
+
+
+def diff(
+    base: str,
+    head: str,
+    *,
+    usage: list[str] | None = None,
+    catalog: str = "bundled",
+    base_catalog: str | None = None,
+    input_format: str | None = None,
+    fail_on_increase_pct: Decimal | None = None,
+    fail_on_increase_usd: Decimal | None = None,
+) -> DiffResult:
+    """Deployments added, removed and repriced from BASE to HEAD (config paths or git:REF:PATH),
+    and, with usage rows, what they cost under each config."""
+    from contextlib import ExitStack
+
+    from costctl import diff as d
+    from costctl.reconcile import Pricer
+    from costctl.usage import open_source
+    from costctl.usage.readers import read_rows
+    from costctl.usage.record import Skip, to_record
+
+    if (fail_on_increase_pct is not None or fail_on_increase_usd is not None) and not usage:
+        raise CostctlError("--fail-on-increase-* needs --usage: without usage rows there is no projection")
+    head_cat = load_catalog(catalog)
+    base_cat = load_catalog(base_catalog) if base_catalog else head_cat
+    with ExitStack() as stack:
+        base_cfg, base_name = _load_side(base, stack)
+        head_cfg, head_name = _load_side(head, stack)
+    base_eps = [effective_prices(dep, base_cat) for dep in base_cfg.deployments]
+    head_eps = [effective_prices(dep, head_cat) for dep in head_cfg.deployments]
+    pairs = d.match(base_eps, head_eps)
+    found, unchanged = d.changes(pairs)
+    projection = None
+    with localcontext() as context:
+        context.prec = 60
+        if usage:
+            projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
+            for path in usage:
+                source = open_source(path, input_format)
+                for line, raw in read_rows(source):
+                    projector.projection.rows_read += 1
+                    if isinstance(raw, Skip):
+                        projector.skip(raw.reason)
+                        continue
+                    try:
+                        row = to_record(raw, source.name, line)
+                    except Skip as skip:
+                        projector.skip(skip.reason)
+                        continue
+                    projector.add(row)
+            projection = projector.projection
+        failures = []
+        if projection is not None:
+            pct = projection.delta_pct
+            if fail_on_increase_pct is not None and pct is not None and pct > fail_on_increase_pct:
+                failures.append(f"projected increase {pct:.2f} % above --fail-on-increase-pct {fail_on_increase_pct}")
+            monthly = projection.monthly_delta if projection.monthly_delta is not None else projection.delta
+            if fail_on_increase_usd is not None and monthly > fail_on_increase_usd:
+                failures.append(f"projected increase ${monthly:.2f}/month above --fail-on-increase-usd "
+                                f"{fail_on_increase_usd}")
+    return DiffResult(base_name, head_name, base_cat, head_cat, found, unchanged, projection, list(usage or []),
+                      failures)

@@ -49,6 +49,7 @@ ShowFormat: Any = _choices("ShowFormat", list(FORMATS["show"]))
 ValidateFormat: Any = _choices("ValidateFormat", list(FORMATS["validate"]))
 ReconcileFormat: Any = _choices("ReconcileFormat", list(FORMATS["reconcile"]))
 Engine: Any = _choices("Engine", ["auto", "vectorized", "python"])
+DiffFormat: Any = _choices("DiffFormat", list(FORMATS["diff"]))
 
 
 class Level(str, enum.Enum):
@@ -327,6 +328,49 @@ def reconcile(
     sys.stderr.write(f"{t.rows_read:,} rows read: {t.rows_reconciled:,} reconciled, {t.rows_skipped:,} skipped; "
                      f"{t.mismatched_rows:,} mismatched" + ("; " + "; ".join(result.failures) if result.failures else "")
                      + "\n")
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def diff(
+    base: str = typer.Argument(..., help="The config before: a path, or git:REF:PATH (e.g. git:origin/main:config.yaml).",
+                               show_default=False),
+    head: str = typer.Argument(..., help="The config after: a path, or git:REF:PATH.", show_default=False),
+    usage: Optional[list[str]] = typer.Option(None, "--usage", help="Spend logs (as for reconcile, repeatable): "
+                                              "project their traffic's cost under both configs."),
+    catalog: str = typer.Option("bundled", "--catalog", help="Catalog for HEAD. " + CATALOG_HELP),
+    base_catalog: Optional[str] = typer.Option(None, "--base-catalog",
+                                               help="Catalog for BASE (default: the same as --catalog)."),
+    fmt: DiffFormat = typer.Option(DiffFormat("table"), "--format", "-f", help="Output format."),
+    fail_on_increase_pct: Optional[str] = typer.Option(None, "--fail-on-increase-pct",
+                                                       help="Exit 1 when the projected spend rises more than this %."),
+    fail_on_increase_usd: Optional[str] = typer.Option(None, "--fail-on-increase-usd",
+                                                       help="Exit 1 when the projected spend rises more than this "
+                                                       "many USD per 30 days."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+) -> None:
+    """What a config change does to prices and to the bill.
+
+    Lists deployments added, removed and repriced (every price field whose value or source
+    changes, old -> new), matched by deployment id, else by model_name + model. With --usage,
+    prices the logged requests under both configs and scales the change to 30 days. A catalog
+    change alone is a diff too: --base-catalog OLD --catalog NEW on the same config.
+
+    Exit 0: done; 1: the projected increase passes a --fail-on-increase-* threshold; 2: bad input
+    (a missing file or git ref, an unreadable config or log).
+
+    Example: costctl diff git:origin/main:proxy/config.yaml proxy/config.yaml --usage logs.csv -f markdown
+    """
+    from costctl import api
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
+
+    result = api.diff(base, head, usage=usage, catalog=catalog, base_catalog=base_catalog,
+                      fail_on_increase_pct=_decimal(fail_on_increase_pct, "--fail-on-increase-pct"),
+                      fail_on_increase_usd=_decimal(fail_on_increase_usd, "--fail-on-increase-usd"))
+    _emit(formatter("diff", fmt.value).diff(result, RenderOptions(color=_color(output))), output)
+    if result.failures:
+        sys.stderr.write("; ".join(result.failures) + "\n")
     raise typer.Exit(1 if result.failed else 0)
 
 

@@ -120,10 +120,10 @@ def match(base: list[EffectivePrices], head: list[EffectivePrices]) -> list[tupl
         by_id.setdefault(h.deployment.deployment_id, h)
     unmatched = []
     for b in base:
-        h = by_id.get(b.deployment.deployment_id)
-        if h is not None and id(h) not in used:
-            used.add(id(h))
-            pairs.append((b, h))
+        same = by_id.get(b.deployment.deployment_id)
+        if same is not None and id(same) not in used:
+            used.add(id(same))
+            pairs.append((b, same))
         else:
             unmatched.append(b)
     by_name: dict[tuple[str, str], list[EffectivePrices]] = {}
@@ -166,8 +166,9 @@ def field_changes_from_nothing(ep: EffectivePrices | None, new: bool) -> list[Fi
     """The priced fields of an added (new=True) or removed deployment."""
     if ep is None:
         return []
-    return [FieldChange(n, None, p) if new else FieldChange(n, p, None) for n, p in ep.prices.items()
-            if p.value is not None or p.structured is not None]
+    names = list(MAIN_FIELDS) + sorted(set(ep.prices) - set(MAIN_FIELDS))
+    return [FieldChange(n, None, ep.prices[n]) if new else FieldChange(n, ep.prices[n], None) for n in names
+            if n in ep.prices and (ep.prices[n].value is not None or ep.prices[n].structured is not None)]
 
 
 class Projector:

@@ -29,6 +29,11 @@ FORMATS: dict[str, dict[str, str]] = {
         "csv": "costctl.report.csv_report:CsvFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
     },
+    "diff": {
+        "table": "costctl.report.table:TableFormatter",
+        "json": "costctl.report.json_report:JsonFormatter",
+        "markdown": "costctl.report.markdown:MarkdownFormatter",
+    },
 }
 
 

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from costctl.api import ReconcileResult, ShowResult, ValidateResult
+from costctl.api import DiffResult, ReconcileResult, ShowResult, ValidateResult
 from costctl.pricing import EffectivePrices, Price
 from costctl.report.common import RenderOptions, number, plain_structure, safe
 
@@ -122,3 +122,8 @@ class JsonFormatter:
             "failures": result.failures,
         }
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    def diff(self, result: DiffResult, opts: RenderOptions) -> str:
+        from costctl.report.diff_common import document
+
+        return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"

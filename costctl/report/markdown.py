@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from costctl.api import ReconcileResult, ShowResult, ValidateResult
+from costctl.api import DiffResult, ReconcileResult, ShowResult, ValidateResult
 from costctl.pricing import MAIN_FIELDS, Price
 from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
 from costctl.report.table import priced_by
@@ -109,4 +109,45 @@ class MarkdownFormatter:
                              f"{money_short(m.expected)} | {money_short(m.delta)} | {m.cause} |")
             lines += ["", "</details>"]
         lines += ["", f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
+        return "\n".join(lines)
+
+    def diff(self, result: DiffResult, opts: RenderOptions) -> str:
+        """Headline first, a compact table, the rest folded; the same input gives the same text."""
+        from costctl.report.diff_common import MARKER, headline, label, price_1m, shown_fields, signed_usd
+        from costctl.report.reconcile_common import money_short
+
+        icon = "❌" if result.failed else ("💸" if result.changes else "✅")
+        lines = [f"{icon} **{cell(headline(result))}**", ""]
+        p = result.projection
+        if p is not None:
+            window = (f"{p.window_days} days ({p.first_day} … {p.last_day})" if p.window_days else "unknown window")
+            monthly = "" if p.monthly_delta is None else f", {signed_usd(p.monthly_delta)} per 30 days"
+            lines += [f"Projected on {p.rows:,} requests over {window}: ${money_short(p.base)} → "
+                      f"${money_short(p.head)} ({signed_usd(p.delta)}{monthly}).", ""]
+            if p.unroutable_rows:
+                lines += [f"⚠️ {p.unroutable_rows:,} requests (${money_short(p.unroutable_base)} under BASE) went to "
+                          "deployments HEAD removes: **no longer routable**, not in the totals.", ""]
+            lines += ["| model_group | requests | base $ | head $ | delta $ |", "|---|---:|---:|---:|---:|"]
+            for g in p.sorted_groups()[:15]:
+                lines.append(f"| {cell(g.model_group)} | {g.rows:,} | {money_short(g.base)} | {money_short(g.head)} | "
+                             f"{signed_usd(g.delta)} |")
+            lines.append("")
+        if result.changes:
+            lines += ["<details><summary>Price changes (per 1M tokens)</summary>", "",
+                      "| change | model_name | field | old | new |", "|---|---|---|---:|---:|"]
+            for c in result.changes:
+                main, others = shown_fields(c)
+                for f in main:
+                    old = f"{price_1m(f.name, f.old)} ({f.old.source})" if f.old else "—"
+                    new = f"{price_1m(f.name, f.new)} ({f.new.source})" if f.new else "—"
+                    lines.append(f"| {c.kind} | {cell(c.model_name)} | {cell(label(f.name))} | {cell(old)} | "
+                                 f"{cell(new)} |")
+                if others or not main:
+                    lines.append(f"| {c.kind} | {cell(c.model_name)} | {others} other field{'s' * (others != 1)} "
+                                 "(--format json) | | |")
+            lines += ["", "</details>", ""]
+        for failure in result.failures:
+            lines += [f"**FAIL**: {cell(failure)}", ""]
+        lines += [f"<sub>base `{cell(result.base_name)}`, head `{cell(result.head_name)}`; "
+                  f"{cell(result.catalog.stamp_line())}</sub>", "", MARKER, ""]
         return "\n".join(lines)

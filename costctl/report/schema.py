@@ -172,4 +172,72 @@ class ReconcileDocument(_Strict):
     failures: list[str] = Field(description="Why the run exits 1 (empty when it exits 0).")
 
 
-DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument, "reconcile": ReconcileDocument}
+class FieldChangeOut(_Strict):
+    old: Any = Field(description="Per-token price before (a string), a tier table, or null when absent.")
+    new: Any
+    old_source: Optional[Literal["custom", "default", "fallback", "none"]]
+    new_source: Optional[Literal["custom", "default", "fallback", "none"]]
+
+
+class ChangeOut(_Strict):
+    kind: Literal["added", "removed", "changed"]
+    model_name: str
+    deployment_id: str = Field(description="HEAD's id (BASE's for a removed deployment).")
+    base_deployment_id: Optional[str]
+    model: str
+    fields: dict[str, FieldChangeOut] = Field(description="Every price field whose value or source differs.")
+
+
+class DiffGroupOut(_Strict):
+    model_group: str
+    rows: int
+    base_usd: str
+    head_usd: str
+    delta_usd: str
+    delta_pct: Optional[str]
+    unroutable_rows: int
+    unroutable_base_usd: str
+
+
+class ProjectionOut(_Strict):
+    window_days: Optional[int] = Field(description="UTC days from the first row's day to the last's, both included.")
+    first_day: Optional[str]
+    last_day: Optional[str]
+    rows_read: int
+    rows: int = Field(description="Rows priced under both configs.")
+    skipped_by_reason: dict[str, int]
+    base_usd: str
+    head_usd: str
+    delta_usd: str
+    delta_pct: Optional[str]
+    monthly_delta_usd: Optional[str] = Field(description="delta_usd x 30 / window_days.")
+    unroutable_rows: int = Field(description="Rows whose deployment HEAD removes: in neither total.")
+    unroutable_base_usd: str
+    groups: list[DiffGroupOut]
+
+
+class DiffSummary(_Strict):
+    changed: int
+    added: int
+    removed: int
+    unchanged: int
+
+
+class DiffDocument(_Strict):
+    """`costctl diff --format json`."""
+
+    schema_version: Literal[1]
+    command: Literal["diff"]
+    catalog: CatalogStamp
+    base_catalog: CatalogStamp
+    base: str
+    head: str
+    headline: str
+    summary: DiffSummary
+    changes: list[ChangeOut]
+    projection: Optional[ProjectionOut]
+    usage: list[str]
+    failures: list[str]
+
+
+DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument, "reconcile": ReconcileDocument, "diff": DiffDocument}

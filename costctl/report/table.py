@@ -6,7 +6,7 @@ import io
 from itertools import groupby
 from typing import Any
 
-from costctl.api import ReconcileResult, ShowResult
+from costctl.api import DiffResult, ReconcileResult, ShowResult
 from costctl.pricing import MAIN_FIELDS, EffectivePrices
 from costctl.report.common import (
     SHORT_NAMES,
@@ -187,4 +187,64 @@ class TableFormatter:
         for failure in result.failures:
             console.print(Text(f"FAIL: {failure}", style="bold red"))
         console.print(Text(result.catalog.stamp_line(), style="dim"))
+        return buf.getvalue()
+
+    def diff(self, result: DiffResult, opts: RenderOptions) -> str:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        from costctl.report.diff_common import headline, label, price_1m, shown_fields, signed_usd
+        from costctl.report.reconcile_common import money_short
+
+        buf = io.StringIO()
+        console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
+                          width=opts.width or (None if opts.color else 150), highlight=False)
+        console.print(Text(headline(result), style="bold"))
+        console.print(Text(f"base {result.base_name} ({result.base_catalog.stamp_line()})\n"
+                           f"head {result.head_name} ({result.catalog.stamp_line()})\n"
+                           f"{result.unchanged} deployments unchanged", style="dim"))
+        if result.changes:
+            table = Table(title=Text("Price changes (per 1M tokens)"), title_justify="left")
+            for col in ("change", "model_name", "deployment", "field", "old", "new"):
+                table.add_column(col, justify="right" if col in ("old", "new") else "left")
+            for c in result.changes:
+                style = {"added": "green", "removed": "red"}.get(c.kind, "yellow")
+                main, others = shown_fields(c)
+                rows: list[Any] = list(main) + ([None] if others or not main else [])
+                for i, f in enumerate(rows):
+                    first = i == 0
+                    cells = [Text(c.kind if first else "", style=style), Text(safe(c.model_name) if first else ""),
+                             Text(safe(c.deployment_id)[:16] if first else "")]
+                    if f is None:
+                        cells += [Text(f"{others} other field{'s' * (others != 1)} (--format json)"), Text(""), Text("")]
+                    else:
+                        cells += [Text(label(f.name)),
+                                  Text(f"{price_1m(f.name, f.old)} ({f.old.source})" if f.old else "—"),
+                                  Text(f"{price_1m(f.name, f.new)} ({f.new.source})" if f.new else "—")]
+                    table.add_row(*cells)
+            console.print(table)
+        p = result.projection
+        if p is not None:
+            window = f"{p.window_days} days ({p.first_day} .. {p.last_day})" if p.window_days else "unknown window"
+            lines = Text(f"Projection on {p.rows:,} requests ({p.rows_read:,} read) over {window}: "
+                         f"base ${money_short(p.base)}, head ${money_short(p.head)}, delta {signed_usd(p.delta)}")
+            if p.monthly_delta is not None:
+                lines.append(f", {signed_usd(p.monthly_delta)} per 30 days")
+            if p.skipped_by_reason:
+                lines.append("\nskipped: " + ", ".join(f"{r} {n:,}" for r, n in sorted(p.skipped_by_reason.items())),
+                             style="yellow")
+            if p.unroutable_rows:
+                lines.append(f"\nno longer routable: {p.unroutable_rows:,} requests (${money_short(p.unroutable_base)} "
+                             "under base) went to deployments head removes; not in the totals", style="bold yellow")
+            console.print(lines)
+            groups = Table(title=Text("By model_group"), title_justify="left")
+            for col in ("model_group", "requests", "base $", "head $", "delta $", "no longer routable"):
+                groups.add_column(col, justify="left" if col == "model_group" else "right")
+            for g in p.sorted_groups()[:50]:
+                groups.add_row(Text(safe(g.model_group)), f"{g.rows:,}", money_short(g.base), money_short(g.head),
+                               signed_usd(g.delta), f"{g.unroutable_rows:,}")
+            console.print(groups)
+        for failure in result.failures:
+            console.print(Text(f"FAIL: {failure}", style="bold red"))
         return buf.getvalue()
