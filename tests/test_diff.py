@@ -102,7 +102,7 @@ def test_projection_matches_hand_computed_totals():
 
 def test_headline_names_the_driver():
     doc = diff_json(BASE, HEAD, "--usage", USAGE)
-    assert doc["headline"].startswith("costctl diff: +$7.5180/month (+99.")
+    assert doc["headline"].startswith("costctl diff: +$7.52/month (+99.")
     assert "mostly gpt-4o input price 2.50 → 5.00 per 1M" in doc["headline"]
     assert doc["projection"]["monthly_delta_usd"] == "7.518"
     assert doc["projection"]["unroutable_rows"] == 1
@@ -124,7 +124,7 @@ def test_markdown_is_a_stable_pull_request_comment():
     first, second = run_cli(*args).stdout, run_cli(*args).stdout
     assert first == second
     lines = first.splitlines()
-    assert lines[0].startswith("💸 **costctl diff: +$7.5180/month")
+    assert lines[0].startswith("💸 **costctl diff: +$7.52/month")
     assert "<details><summary>Price changes (per 1M tokens)</summary>" in lines
     assert lines[-1] == "<!-- costctl-diff -->"
 

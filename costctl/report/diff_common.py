@@ -38,7 +38,14 @@ def shown_fields(change: Any) -> tuple[list[Any], int]:
 
 
 def signed_usd(value: Decimal) -> str:
-    return ("+" if value > 0 else "-" if value < 0 else "±") + "$" + money_short(abs(value))
+    """+$1,240.50, -$0.0120, ±$0: cents from a dollar up, more digits below."""
+    size = abs(value)
+    text = f"{size:,.2f}" if size >= 1 else money_short(size) if size else "0"
+    return ("+" if value > 0 else "-" if value < 0 else "±") + "$" + text
+
+
+def days(n: int | None) -> str:
+    return "an unknown window" if not n else f"{n} day{'s' * (n != 1)}"
 
 
 def counts(result: DiffResult) -> dict[str, int]:

@@ -113,14 +113,14 @@ class MarkdownFormatter:
 
     def diff(self, result: DiffResult, opts: RenderOptions) -> str:
         """Headline first, a compact table, the rest folded; the same input gives the same text."""
-        from costctl.report.diff_common import MARKER, headline, label, price_1m, shown_fields, signed_usd
+        from costctl.report.diff_common import MARKER, days, headline, label, price_1m, shown_fields, signed_usd
         from costctl.report.reconcile_common import money_short
 
         icon = "❌" if result.failed else ("💸" if result.changes else "✅")
         lines = [f"{icon} **{cell(headline(result))}**", ""]
         p = result.projection
         if p is not None:
-            window = (f"{p.window_days} days ({p.first_day} … {p.last_day})" if p.window_days else "unknown window")
+            window = (f"{days(p.window_days)} ({p.first_day} … {p.last_day})" if p.window_days else days(None))
             monthly = "" if p.monthly_delta is None else f", {signed_usd(p.monthly_delta)} per 30 days"
             lines += [f"Projected on {p.rows:,} requests over {window}: ${money_short(p.base)} → "
                       f"${money_short(p.head)} ({signed_usd(p.delta)}{monthly}).", ""]

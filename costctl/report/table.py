@@ -194,7 +194,7 @@ class TableFormatter:
         from rich.table import Table
         from rich.text import Text
 
-        from costctl.report.diff_common import headline, label, price_1m, shown_fields, signed_usd
+        from costctl.report.diff_common import days, headline, label, price_1m, shown_fields, signed_usd
         from costctl.report.reconcile_common import money_short
 
         buf = io.StringIO()
@@ -226,7 +226,7 @@ class TableFormatter:
             console.print(table)
         p = result.projection
         if p is not None:
-            window = f"{p.window_days} days ({p.first_day} .. {p.last_day})" if p.window_days else "unknown window"
+            window = f"{days(p.window_days)} ({p.first_day} .. {p.last_day})" if p.window_days else days(None)
             lines = Text(f"Projection on {p.rows:,} requests ({p.rows_read:,} read) over {window}: "
                          f"base ${money_short(p.base)}, head ${money_short(p.head)}, delta {signed_usd(p.delta)}")
             if p.monthly_delta is not None:
