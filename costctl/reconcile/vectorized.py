@@ -562,13 +562,17 @@ class VectorizedReconciler:
                   JOIN t ON t.pid = k.pid AND t.tier = v.tier AND t.vloc = v.vloc AND t.resid = v.resid
                         AND v.pt BETWEEN t.lo AND t.hi
                   WHERE k.azure IS NULL) x""")
-        # two passes over j, nothing row-sized kept but the mismatches: sums per (group, cause,
-        # unpriced) from which totals, causes and groups follow exactly; and the mismatched rows
+        # one pass over j, nothing row-sized kept but the mismatches: sums per (group, cause,
+        # unpriced), from which totals, causes and groups follow exactly, and each mismatched row
+        # as a group of its own (keyed by its position)
         keys = ", ".join(f"{_GROUP_SQL[name]} AS g{i}" for i, name in enumerate(opts.group_by))
-        con.execute(f"CREATE TABLE agg AS SELECT {keys}, cause, unpriced, count(*) AS n, sum(pt) AS pt, sum(ct) AS ct, "
-                    "sum(spend) AS rec, sum(expected) AS exp, sum(abs(spend - expected)) AS drift FROM j GROUP BY ALL")
-        con.execute("CREATE TABLE mm AS SELECT src, ord, rid, mm_group, g_deployment, mm_model, pt, ct, spend, "
-                    "expected, cause FROM j WHERE cause IS NOT NULL")
+        con.execute(f"CREATE TABLE agg AS SELECT {keys}, cause, unpriced, "
+                    "CASE WHEN cause IS NOT NULL THEN src END AS msrc, CASE WHEN cause IS NOT NULL THEN ord END AS mord, "
+                    "count(*) AS n, sum(pt) AS pt, sum(ct) AS ct, sum(spend) AS rec, sum(expected) AS exp, "
+                    "sum(abs(spend - expected)) AS drift, any_value(rid) AS rid, any_value(mm_group) AS mm_group, "
+                    "any_value(g_deployment) AS deployment, any_value(mm_model) AS mm_model FROM j GROUP BY ALL")
+        con.execute("CREATE VIEW mm AS SELECT msrc AS src, mord AS ord, rid, mm_group, deployment, mm_model, pt, ct, "
+                    "rec AS spend, exp AS expected, cause FROM agg WHERE mord IS NOT NULL")
         return self._outcome(con)
 
     def _sql_skips(self, con: Any, query: str, reason: str, detail: Callable[[tuple[Any, ...]], str]) -> int:
@@ -668,7 +672,7 @@ class VectorizedReconciler:
         t, opts = self.totals, self.options
         width = len(opts.group_by)
         groups: dict[tuple[str, ...], Group] = {}
-        for row in con.execute("SELECT * FROM agg").fetchall():
+        for row in con.execute("SELECT * EXCLUDE (msrc, mord, rid, mm_group, deployment, mm_model) FROM agg").fetchall():
             key, (cause, unpriced, n, pt, ct, recorded, expected, drift) = tuple(row[:width]), row[width:]
             recorded, expected = _dec(recorded), _dec(expected)
             t.rows_reconciled += n
