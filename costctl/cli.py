@@ -399,7 +399,7 @@ class _progress:
 
         def advance(n: int, rows: int) -> None:
             elapsed = bar.tasks[0].elapsed or 0
-            bar.update(task, advance=n, rate=f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.5 else "")
+            bar.update(task, advance=n, rate=f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.5 and rows > 0 else "")
 
         return advance
 

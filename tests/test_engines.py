@@ -340,3 +340,55 @@ def test_a_spend_with_more_digits_than_the_sql_type_falls_back_exactly(tmp_path:
     finally:
         api.AUTO_MIN_BYTES = api_min
     assert asdict(auto.totals) == asdict(ref.totals)
+
+
+def test_engines_agree_with_renamed_columns(tmp_path: Path) -> None:
+    config, rows = generate(200, 7)
+    renamed = [{("cost_usd" if k == "spend" else "input_tokens" if k == "prompt_tokens" else k): v
+                for k, v in row.items()} for row in rows]
+    columns = ["cost_usd" if c == "spend" else "input_tokens" if c == "prompt_tokens" else c for c in COLUMNS]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(renamed)
+    log = tmp_path / "other.csv"
+    log.write_text(buffer.getvalue())
+    jsonl = tmp_path / "other.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in renamed))
+    mapping = {"spend": "cost_usd", "prompt_tokens": "input_tokens"}
+    for path in (log, jsonl):
+        results = []
+        for engine in ("python", "vectorized"):
+            out = io.StringIO()
+            res = api.reconcile(config, [str(path)], engine=engine, mapping=mapping, mismatches_out=out)
+            results.append((asdict(res.outcome.totals), [asdict(g) for g in res.outcome.groups], out.getvalue()))
+        assert results[0] == results[1]
+        assert results[0][0]["rows_reconciled"] > 150
+
+
+@pytest.mark.parametrize("case", ["truncated-gzip", "binary", "missing-columns", "header-only", "empty"])
+def test_bad_files_with_the_vectorized_engine(tmp_path: Path, case: str) -> None:
+    config, rows = generate(300, 8)
+    log = write(rows, tmp_path, "csv")
+    if case == "truncated-gzip":
+        data = gzip.compress(log.read_bytes())
+        log = tmp_path / "cut.csv.gz"
+        log.write_bytes(data[: len(data) // 2])
+    elif case == "binary":
+        log.write_bytes(bytes(range(256)) * 100)
+    elif case == "missing-columns":
+        log.write_text("request_id,spend\nr1,0.5\n")
+    elif case == "header-only":
+        log.write_text(",".join(COLUMNS) + "\n")
+    else:
+        log.write_text("")
+    outcomes = []
+    for engine in ("python", "vectorized"):
+        try:
+            outcomes.append(asdict(api.reconcile(config, [str(log)], engine=engine).outcome.totals))
+        except CostctlError as exc:
+            outcomes.append(type(exc).__name__)
+    if case == "header-only":
+        assert outcomes[0] == outcomes[1] and outcomes[0]["rows_read"] == 0
+    else:  # both refuse the file (exit 2); the vectorized engine never returns a partial result
+        assert outcomes == ["CostctlError", "CostctlError"]

@@ -37,7 +37,7 @@ from costctl.pricing import Usage, _thresholds
 from costctl.reconcile import sql
 from costctl.reconcile.engine import SKIP_EXAMPLES, Group, Mismatch, Options, Outcome, Totals
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
-from costctl.usage.readers import Source, _check_columns, _renamer
+from costctl.usage.readers import Source, _check_columns, _renamer, read_rows
 from costctl.usage.record import FIELDS, Skip, SpendRow, to_record
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -143,6 +143,8 @@ class VectorizedReconciler:
         tmp = tempfile.mkdtemp(prefix="costctl-duckdb-")
         con = duckdb.connect(":memory:", config={"temp_directory": tmp, "memory_limit": MEMORY_LIMIT,
                                                  "preserve_insertion_order": True})
+        # progress is tracked (for query_progress) but never printed by DuckDB itself
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         try:
             # r: one row per input row, in file order (rowid = order read; fast is NULL for a blank line)
             con.execute(f"CREATE TABLE r0 (src INTEGER, fast BOOLEAN, {PARSED}, raw VARCHAR)")
@@ -218,6 +220,7 @@ class VectorizedReconciler:
             on_read(source.size - reported, self.totals.rows_read)
 
     def _csv(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
+        _reference_checks(source, mapping)
         with source.open_bytes() as raw:
             first = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="").readline()
         try:
@@ -268,7 +271,7 @@ class VectorizedReconciler:
         self._lines[index] = lambda ord: in_file(ord - offset)
 
     def _jsonl(self, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
-        self._check_jsonl_columns(source, mapping)
+        _reference_checks(source, mapping)
         relation = (f"SELECT __j FROM read_csv({_s(source.name)}, header=false, auto_detect=false, "
                     f"columns={{'__j': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
                     f"compression={_s('gzip' if source.gzipped else 'none')}, encoding='utf-8')")
@@ -293,19 +296,6 @@ class VectorizedReconciler:
         fields["raw"] = "x.__j"
         fields["blank"] = "(x.__j IS NULL OR trim(x.__j) = '')"
         return relation, fields
-
-    def _check_jsonl_columns(self, source: Source, mapping: dict[str, str]) -> None:
-        with source.open_bytes() as raw:
-            for data in io.TextIOWrapper(raw, encoding="utf-8-sig"):
-                if not data.strip():
-                    continue
-                try:
-                    row = json.loads(data)
-                except ValueError:
-                    continue
-                if isinstance(row, dict):
-                    _check_columns(list(row), source, mapping)
-                    return
 
     def _parquet(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_s(source.name)})").fetchall()
@@ -725,6 +715,14 @@ _GROUP_SQL = {
     "team": "coalesce(nullif(team, ''), '(none)')", "api_key": "coalesce(nullif(akey, ''), '(none)')",
     "user": "coalesce(nullif(usr, ''), '(none)')", "day": "coalesce(strftime(ts, '%Y-%m-%d'), '(none)')",
 }
+
+
+def _reference_checks(source: Source, mapping: dict[str, str]) -> None:
+    """The reference reader's checks of a file's start (encoding, gzip, binary data, required
+    columns), with its messages: it reads up to the first row that is not a skip."""
+    for _line, row in read_rows(source, mapping):
+        if not isinstance(row, Skip):
+            return
 
 
 def _load(con: Any, table: str, rows: list[tuple[Any, ...]], width: int) -> None:
