@@ -445,10 +445,9 @@ def test_parquet_gives_the_csv_result(tmp_path, typed):
         [(m["request_id"], m["cause"]) for m in from_csv["mismatches"]]
 
 
-def test_parquet_problems_are_exit_2(write, monkeypatch):
-    bad = write("bad.parquet", b"PAR1 this is not parquet")
-    result = run(CONFIG, str(bad))
-    assert result.returncode == 2 and "not a readable Parquet file" in result.stderr
+@pytest.fixture
+def without_duckdb(monkeypatch):
+    """Imports of duckdb fail, as on a machine without the `fast` extra."""
     import builtins
 
     real_import = builtins.__import__
@@ -459,25 +458,21 @@ def test_parquet_problems_are_exit_2(write, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_duckdb)
+
+
+def test_parquet_problems_are_exit_2(write, without_duckdb):
+    bad = write("bad.parquet", b"PAR1 this is not parquet")
+    result = run(CONFIG, str(bad))  # another process: it has duckdb
+    assert result.returncode == 2 and "not a readable Parquet file" in result.stderr
     from costctl.errors import CostctlError
 
     with pytest.raises(CostctlError, match=r"pip install 'costctl\[fast\]'"):
         api.reconcile(CONFIG, [str(bad)])
 
 
-def test_engine_vectorized_without_duckdb_is_one_clear_line(monkeypatch):
-    import builtins
-
+def test_engine_vectorized_without_duckdb_is_one_clear_line(without_duckdb):
     from costctl.errors import CostctlError
 
-    real_import = builtins.__import__
-
-    def no_duckdb(name, *args, **kwargs):
-        if name == "duckdb":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_duckdb)
     with pytest.raises(CostctlError, match=r"--engine vectorized needs the optional duckdb package: "
                                            r"pip install 'costctl\[fast\]'"):
         api.reconcile(CONFIG, [CAUSES], engine="vectorized")
