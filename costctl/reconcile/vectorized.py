@@ -520,7 +520,8 @@ class VectorizedReconciler:
                     f"UNION ALL SELECT src, ord, {names} FROM s")
         # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
         # the exact comparison then runs on those rows only
-        candidates = con.execute("SELECT count(*) - count(DISTINCT hash(rid)) FROM v0").fetchone()[0]
+        candidates = con.execute("SELECT count(*) FROM (SELECT hash(rid) FROM v0 GROUP BY ALL HAVING count(*) > 1)"
+                                 ).fetchone()[0]  # a GROUP BY can spill to disk; a DISTINCT aggregate cannot
         if candidates:
             con.execute("CREATE TABLE dup AS SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER "
                         "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE hash(rid) IN (SELECT hash(rid) "
@@ -662,7 +663,10 @@ class VectorizedReconciler:
         t, opts = self.totals, self.options
         width = len(opts.group_by)
         groups: dict[tuple[str, ...], Group] = {}
-        for row in con.execute("SELECT * EXCLUDE (msrc, mord, rid, mm_group, deployment, mm_model) FROM agg").fetchall():
+        keys = ", ".join(f"g{i}" for i in range(width))
+        summed = con.execute(f"SELECT {keys}, cause, unpriced, sum(n), sum(pt), sum(ct), sum(rec), sum(exp), sum(drift) "
+                             "FROM agg GROUP BY ALL").fetchall()  # mismatches are rows of agg: fold them
+        for row in summed:
             key, (cause, unpriced, n, pt, ct, recorded, expected, drift) = tuple(row[:width]), row[width:]
             recorded, expected = _dec(recorded), _dec(expected)
             t.rows_reconciled += n
