@@ -2,18 +2,19 @@
 
 Same result as the reference engine (engine.py), which stays the definition of correct:
 
-1. Each log is scanned once into a table of parsed rows. A row whose values all have the plain
-   shapes the SQL parses exactly (digits for tokens, a decimal for spend, JSON integers in the
-   usage block, ...) is parsed there; any other row keeps its raw text and is handed to the
-   reference code (`to_record`), which skips it with its reason or parses it. Those rows are rare,
-   so the reference's rules for bad input apply unchanged.
-2. The distinct (model_id, model_group, model, provider, service tier, location, residency) keys
-   are joined to deployments in Python by the reference `Pricer`, and each key's rates — for every
-   prompt-size interval where its context tiers or tier table change them — are put in a price
+1. Each log is scanned once, in parallel, into a table of parsed rows kept in file order (an
+   ordered INSERT: rowid = position, which gives lines, first occurrences and tie-breaks). A row
+   whose values all have the plain shapes the SQL parses exactly (digits for tokens, a decimal
+   for spend, JSON integers in the usage block, ...) is parsed there; any other row keeps its raw
+   text and is handed to the reference code (`to_record`), which skips it with its reason or
+   parses it. Those rows are rare, so the reference's rules for bad input apply unchanged.
+2. The distinct (model_id, model_group, model, provider) keys are joined to deployments in Python
+   by the reference `Pricer`; for each priced plan, service tier, location and residency, the rates
+   of every prompt-size interval where context tiers or tier tables change them go in a price
    table, already multiplied by uplift and discount.
-3. One SQL pass prices each row (sql.py: the formula and the causes), then totals, groups, the top
-   mismatches and --mismatches-out are read from it. Money is DECIMAL(38,24) throughout: sums are
-   exact, like the reference's Decimal sums.
+3. One aggregate pass prices each row (sql.py: the formula and the causes) and sums it per group
+   and cause, keeping each mismatched row on its own. Money is DECIMAL(38,24) throughout: sums are
+   exact, like the reference's Decimal sums (which use 60 digits).
 
 Anything this engine cannot reproduce exactly raises `Unsupported` before a result is produced,
 and `--engine auto` then runs the reference engine instead.
