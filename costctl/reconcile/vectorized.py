@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -130,6 +131,7 @@ class VectorizedReconciler:
         self._lines: dict[int, Callable[[int], int]] = {}  # source index -> ordinal -> line
         self.sources: list[Source] = []
         self._offsets: dict[int, int] = {}  # source index -> rowid of its first row in r
+        self._tmp = ""
 
     # -- driving ---------------------------------------------------------------------------
 
@@ -141,7 +143,7 @@ class VectorizedReconciler:
         import duckdb
 
         self.sources = sources
-        tmp = tempfile.mkdtemp(prefix="costctl-duckdb-")
+        tmp = self._tmp = tempfile.mkdtemp(prefix="costctl-duckdb-")
         con = duckdb.connect(":memory:", config={"temp_directory": tmp, "memory_limit": MEMORY_LIMIT,
                                                  "preserve_insertion_order": True})
         # progress is tracked (for query_progress) but never printed by DuckDB itself
@@ -455,11 +457,10 @@ class VectorizedReconciler:
                 self._skip(index, line, skip.reason, skip.detail)
                 continue
             batch_rows.append((index, ord, *self._columns(row)))
-            if len(batch_rows) >= 2048:
-                con.executemany(f"INSERT INTO s VALUES ({', '.join('?' * (len(PARSED_NAMES) + 2))})", batch_rows)
+            if len(batch_rows) >= 50_000:
+                _load(con, "s", batch_rows, self._tmp)
                 batch_rows = []
-        if batch_rows:
-            con.executemany(f"INSERT INTO s VALUES ({', '.join('?' * (len(PARSED_NAMES) + 2))})", batch_rows)
+        _load(con, "s", batch_rows, self._tmp)
         reader.close()
 
     def _raw(self, source: Source, raw: Any, line: int, mapping: dict[str, str]) -> Any:
@@ -612,7 +613,7 @@ class VectorizedReconciler:
                     provider or (p.provider if p else "") or "(none)",
                     group, model,
                 ))
-            _load(con, "k", k_rows, 15)
+            _load(con, "k", k_rows, self._tmp)
         reader.close()
         t_rows: list[tuple[Any, ...]] = []
         for pid, tier, vloc, resid in con.execute("SELECT DISTINCT k.pid, v.tier, v.vloc, v.resid FROM v JOIN k "
@@ -621,7 +622,7 @@ class VectorizedReconciler:
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
         con.execute(f"CREATE TABLE t (pid INTEGER, tier VARCHAR, vloc VARCHAR, resid VARCHAR, lo BIGINT, hi BIGINT, "
                     f"{rates})")
-        _load(con, "t", t_rows, 6 + len(sql.PLANS) * len(sql.RATES))
+        _load(con, "t", t_rows, self._tmp)
 
     def _intervals(self, priced: Priced, tier: str, vloc: str, resid: str) -> list[tuple[Any, ...]]:
         """(lo, hi, rates of each plan) for every prompt-size interval over which none of the
@@ -730,13 +731,34 @@ def _reference_checks(source: Source, mapping: dict[str, str]) -> None:
             return
 
 
-def _load(con: Any, table: str, rows: list[tuple[Any, ...]], width: int) -> None:
-    """Insert many rows in one statement: a list per column, unnested (executemany costs a
-    statement per row). Decimals travel as text and are cast by the table's column type."""
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _load(con: Any, table: str, rows: list[tuple[Any, ...]], folder: str) -> None:
+    """Insert many rows at once through a CSV file (parameters cost a Python round trip per value
+    in some DuckDB releases, executemany a statement per row). Strings are always quoted and NULL
+    is an unquoted \\N; decimals and times travel as exact text."""
     if not rows:
         return
-    columns = [[str(v) if isinstance(v, Decimal) else v for v in column] for column in zip(*rows, strict=True)]
-    con.execute(f"INSERT INTO {table} SELECT {', '.join(f'unnest(${i + 1})' for i in range(width))}", columns)
+    path = os.path.join(folder, f"{table}.csv")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.writelines(",".join(_csv_value(v) for v in row) + "\n" for row in rows)
+    columns = "{" + ", ".join(f"{_s(name)}: {_s(kind)}" for name, kind, *_ in con.execute(f"DESCRIBE {table}")
+                              .fetchall()) + "}"
+    con.execute(f"INSERT INTO {table} SELECT * FROM read_csv({_s(path)}, header=false, auto_detect=false, "
+                f"columns={columns}, delim=',', quote='\"', escape='\"', nullstr='\\N', allow_quoted_nulls=false)")
+    os.remove(path)
 
 
 def _dec(value: Any) -> Decimal:
