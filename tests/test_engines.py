@@ -272,6 +272,8 @@ OPTION_SETS = [
 @pytest.mark.parametrize("fmt", ["csv", "csv.gz", "jsonl", "parquet"])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_engines_agree(tmp_path: Path, fmt: str, seed: int) -> None:
+    if fmt == "csv.gz" and int(duckdb.__version__.split(".")[0]) < 2:
+        pytest.skip("DuckDB 1.x: gzip goes to the reference engine (a truncated file is not reported)")
     config, rows = generate(700, seed)
     log = write(rows, tmp_path, fmt)
     for options in OPTION_SETS:

@@ -142,6 +142,10 @@ class VectorizedReconciler:
             raise Unsupported(reason)
         import duckdb
 
+        major = int(duckdb.__version__.split(".")[0])
+        if major < 2 and any(s.gzipped for s in sources):
+            # DuckDB 1.x reads a truncated gzip file without an error: a partial result
+            raise Unsupported("gzip input needs DuckDB 2 or later (1.x does not report a truncated file)")
         self.sources = sources
         tmp = self._tmp = tempfile.mkdtemp(prefix="costctl-duckdb-")
         con = duckdb.connect(":memory:", config={"temp_directory": tmp, "memory_limit": MEMORY_LIMIT,
