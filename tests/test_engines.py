@@ -394,3 +394,23 @@ def test_bad_files_with_the_vectorized_engine(tmp_path: Path, case: str) -> None
         assert outcomes[0] == outcomes[1] and outcomes[0]["rows_read"] == 0
     else:  # both refuse the file (exit 2); the vectorized engine never returns a partial result
         assert outcomes == ["CostctlError", "CostctlError"]
+
+
+def test_the_formula_renders_for_postgres_too() -> None:
+    """The push-down issue runs the same expressions in PostgreSQL: nothing DuckDB-only in them."""
+    from costctl.reconcile import sql
+
+    tol = sql.Tolerance.of(Decimal("1e-9"), Decimal("0.0001"))
+    text = sql.cost("eff") + sql.cause(tol, sql.POSTGRES, cost_def=sql.cost("def"), cost_nc=sql.cost("nc"))
+    assert "DOUBLE PRECISION" in text and "NUMERIC" in text and "DECIMAL(38" not in text
+    assert "AS DOUBLE)" not in text
+    duck = sql.cause(tol, sql.DUCKDB, rec="v.spend", exp="v.expected", cost_def=sql.cost("def", "v", "v"),
+                     cost_nc=sql.cost("nc", "v", "v"), has_default="v.has_default", cached="v.cached",
+                     unknown="v.unknown")
+    con = duckdb.connect()  # and the DuckDB rendering is valid SQL over such a row
+    rates = ", ".join(f"CAST(0.000001 AS DECIMAL(38,24)) AS {sql.rate_column(p, r)}" for p in sql.PLANS for r in sql.RATES)
+    tokens = ", ".join(f"CAST(10 AS BIGINT) AS {t}" for t in sql.TOKENS)
+    row = con.execute(f"SELECT {duck} FROM (SELECT {tokens}, CAST(0.5 AS DECIMAL(38,24)) AS spend, "
+                      f"CAST(0.0001 AS DECIMAL(38,24)) AS expected, true AS has_default, false AS unknown, {rates}) "
+                      "AS v").fetchone()
+    assert row == ("other",)

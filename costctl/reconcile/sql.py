@@ -45,13 +45,14 @@ class Dialect:
     name: str
     money: str  # the exact decimal type every rate and amount is held in
     scale: int  # its digits after the point: rates must fit it exactly
+    double: str = "DOUBLE"  # the floating-point type (only for the quick side of tolerance tests)
 
     def literal(self, value: Decimal) -> str:
         return f"CAST('{format(value, 'f')}' AS {self.money})"
 
 
 DUCKDB = Dialect("duckdb", "DECIMAL(38,24)", 24)
-POSTGRES = Dialect("postgres", "NUMERIC", 24)
+POSTGRES = Dialect("postgres", "NUMERIC", 24, "DOUBLE PRECISION")
 
 
 def rate_column(plan: str, rate: str) -> str:
@@ -91,7 +92,7 @@ class Tolerance:
         if self.num == 0:
             return f"({diff} <= {usd})"
         p = self.num / self.den
-        fd, fb = f"CAST({diff} AS DOUBLE)", f"CAST(abs({b}) AS DOUBLE)"
+        fd, fb = f"CAST({diff} AS {dialect.double})", f"CAST(abs({b}) AS {dialect.double})"
         return (f"(CASE WHEN {diff} <= {usd} THEN true WHEN {diff} > abs({b}) THEN false "
                 f"WHEN {fd} < {fb} * {p * (1 - 1e-9)!r} THEN true WHEN {fd} > {fb} * {p * (1 + 1e-9)!r} THEN false "
                 f"ELSE {diff} * {self.den} <= abs({b}) * {self.num} END)")
