@@ -228,7 +228,18 @@ def write(rows: list[dict[str, str]], folder: Path, fmt: str, name: str = "log")
             lines.append(json.dumps(native))
             if i % 50 == 7:
                 lines.append("")  # blank lines take a line, but are not rows
-        lines[5:5] = ["{not json", "[1, 2]", '{"request_id": "trailing",}', "   "]
+        lines[5:5] = ["{not json", "[1, 2]", '{"request_id": "trailing",}', "   ",
+                      # values the SQL reads from the JSON text: numbers, booleans, escapes
+                      '{"request_id": 12345, "spend": "0.5", "prompt_tokens": 10, "completion_tokens": 5, '
+                      '"model": "gpt\\u002d4o", "cache_hit": true, "status": "success", '
+                      '"metadata": {"usage_object": {"prompt_tokens_details": {"cached_tokens": 2}}}}',
+                      '{"request_id": "esc\\"q", "spend": 1e-5, "prompt_tokens": 10, "completion_tokens": 5, '
+                      '"metadata": "{\\"usage_object\\": {\\"prompt_tokens\\": 5,\\n}}"}',
+                      '{"request_id": "str-meta-tier", "spend": 0.25, "prompt_tokens": 10, "completion_tokens": 5, '
+                      '"metadata": "{\\"service_tier\\": \\"flex\\", \\"usage_object\\": {\\"prompt_tokens_details\\": '
+                      '{\\"cached_tokens\\": 4}}}"}',
+                      '{"request_id": "obj-meta-list", "spend": 0.25, "prompt_tokens": 10, "completion_tokens": 5, '
+                      '"metadata": [1, 2], "user": {"id": 1}}']
         target = folder / f"{name}.jsonl"
         target.write_text("\n".join(lines) + "\n")
         return target

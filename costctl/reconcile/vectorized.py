@@ -278,30 +278,50 @@ class VectorizedReconciler:
         self._lines[index] = lambda ord: in_file(ord - offset)
 
     def _jsonl(self, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """Each line is parsed once: one json_extract gives the JSON text of every field and of
+        every usage path inside an object `metadata` (a string `metadata` is parsed again, alone)."""
         _reference_checks(source, mapping)
-        relation = (f"SELECT __j FROM read_csv({_s(source.name)}, header=false, auto_detect=false, "
-                    f"columns={{'__j': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
-                    f"compression={_s('gzip' if source.gzipped else 'none')}, encoding='utf-8')")
+        lines = (f"SELECT __j FROM read_csv({_s(source.name)}, header=false, auto_detect=false, "
+                 f"columns={{'__j': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
+                 f"compression={_s('gzip' if source.gzipped else 'none')}, encoding='utf-8')")
         renamed = {field: mapping.get(field, field) for field in FIELDS}
         paths = [f"$.{json.dumps(renamed[f])}" for f in FIELDS]
-        listed = "[" + ", ".join(_s(p) for p in paths) + "]"
-        # one parse of the line for every field's text and JSON type
-        relation = (f"SELECT __j, __texts, CASE WHEN __texts IS NOT NULL THEN json_type(__j, {listed}) END AS __types "
-                    f"FROM (SELECT __j, CASE WHEN __j LIKE '{{%' AND NOT regexp_matches(__j, ',\\s*[}}\\]]') "
-                    f"THEN TRY(json_extract_string(__j, {listed})) END AS __texts FROM ({relation}))")
-        fields = {f: f"x.__texts[{i + 1}]" for i, f in enumerate(FIELDS)}
-        meta_type = f"x.__types[{FIELDS.index('metadata') + 1}]"
-        fields["metadata"] = (f"CASE WHEN {meta_type} = 'OBJECT' THEN x.__texts[{FIELDS.index('metadata') + 1}] "
-                              f"WHEN {meta_type} = 'VARCHAR' THEN x.__texts[{FIELDS.index('metadata') + 1}] END")
-        fields["metadata_type"] = meta_type
-        checks = [f"coalesce(x.__types[{FIELDS.index(f) + 1}] IN ('NULL', {', '.join(map(_s, kinds))}), true)"
-                  for f, kinds in _JSON_TYPES.items()]
-        checks += [f"coalesce(x.__types[{FIELDS.index(f) + 1}] IN ('NULL', 'VARCHAR', 'UBIGINT', 'BIGINT'), true)"
-                   for f in ("model_id", "model_group", "model", "custom_llm_provider", "status", "api_key", "user",
-                             "team_id")]
-        fields["row_ok"] = "(x.__texts IS NOT NULL AND " + " AND ".join(checks) + ")"
+        meta_path = paths[FIELDS.index("metadata")]
+        listed = "[" + ", ".join(_s(p) for p in paths + [meta_path + p[1:] for p in PATHS.values()]) + "]"
+
+        def v(field: str) -> str:
+            return f"x.__v[{FIELDS.index(field) + 1}]"
+
+        meta = v("metadata")
+        # DuckDB's JSON reader accepts trailing commas, Python's does not: such lines go to Python
+        bare = meta.replace("x.", "")
+        relation = (f"SELECT __j, __v, CASE WHEN {bare} LIKE '\"%' THEN json_extract_string({bare}, '$') END "
+                    f"AS __inner FROM ("
+                    f"SELECT __j, CASE WHEN __j LIKE '{{%' AND NOT regexp_matches(__j, ',\\s*[}}\\]]') "
+                    f"THEN TRY(json_extract(__j, {listed}))::VARCHAR[] END AS __v FROM ({lines}))")
+        # a field's value as the reference reads it: a string's content (strings with escapes are
+        # refused below), a number's or boolean's text; JSON null is NULL
+        fields = {f: f"CASE WHEN {v(f)} LIKE '\"%' THEN {v(f)}[2:-2] WHEN {v(f)} <> 'null' THEN {v(f)} END"
+                  for f in FIELDS}
+        # the JSON kinds each field may have for the SQL to read it as the reference does, in one match
+        kinds = {"request_id": "si", "spend": "sin", "prompt_tokens": "si", "completion_tokens": "si",
+                 "cache_hit": "sb", "startTime": "s", **{f: "si" for f in ("model_id", "model_group", "model",
+                                                                          "custom_llm_provider", "status", "api_key",
+                                                                          "user", "team_id")}}
+        regex = {"s": '"[^"\\\\]*"', "i": "-?[0-9]+", "n": "-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?",
+                 "b": "true|false"}
+        pattern = "\\x01".join("(null|" + "|".join(regex[k] for k in ks) + ")" for ks in kinds.values())
+        values = ", ".join(f"coalesce({v(f)}, 'null')" for f in kinds)
+        fields["row_ok"] = f"(x.__v IS NOT NULL AND regexp_full_match(concat_ws(chr(1), {values}), '{pattern}'))"
         fields["raw"] = "x.__j"
         fields["blank"] = "(x.__j IS NULL OR trim(x.__j) = '')"
+        # metadata: an object's usage paths come from the same parse; a string is parsed alone
+        n = len(FIELDS)
+        fields["meta_empty"] = f"({meta} IS NULL OR {meta} = 'null' OR {meta} IN ('\"\"', '\"{{}}\"', '\"[]\"', '\"null\"'))"
+        fields["shape_ok"] = (f"({fields['meta_empty']} OR {meta} LIKE '{{%' OR (x.__inner LIKE '{{%' AND "
+                              f"NOT regexp_matches(x.__inner, ',\\s*[}}\\]]')))")
+        fields["mt"] = (f"CASE WHEN {meta} LIKE '{{%' THEN x.__v[{n + 1}:{n + len(PATHS)}] "
+                        f"WHEN x.__inner LIKE '{{%' THEN TRY(json_extract(x.__inner, {_paths_list()}))::VARCHAR[] END")
         return relation, fields
 
     def _parquet(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -332,21 +352,15 @@ class VectorizedReconciler:
         `relation` (aliased x) whose raw text expressions for each field are `f`."""
         d = self.dialect
         meta0 = f["metadata"]
-        # DuckDB's JSON reader accepts trailing commas, Python's does not: such text goes to Python
-        no_trailing_comma = f"NOT regexp_matches({meta0}, ',\\s*[}}\\]]')"
-        if "metadata_type" in f:  # JSONL: an object as it is, a string parsed like a CSV value
-            mt = f["metadata_type"]
-            meta_empty = (f"({mt} IS NULL OR {mt} = 'NULL' OR ({mt} = 'VARCHAR' AND "
-                          f"{meta0} IN ('', '{{}}', '[]', 'null')))")
-            shape_ok = (f"({meta_empty} OR {mt} = 'OBJECT' OR ({mt} = 'VARCHAR' AND {meta0} LIKE '{{%' AND "
-                        f"{no_trailing_comma}))")
+        if "mt" in f:  # JSONL: metadata already parsed with the line
+            meta_empty, shape_ok, mt = f["meta_empty"], f["shape_ok"], f["mt"]
         else:
+            # DuckDB's JSON reader accepts trailing commas, Python's does not: such text goes to Python
             meta_empty = f"({meta0} IS NULL OR {meta0} IN ('', '{{}}', '[]', 'null'))"
-            shape_ok = f"({meta_empty} OR ({meta0} LIKE '{{%' AND {no_trailing_comma}))"
-        meta = f"CASE WHEN NOT {meta_empty} THEN {meta0} END"
-        # one parse of the metadata: every value the usage block is read from, as JSON text
-        # (the whole list is NULL when the text is not valid JSON)
-        listed = "[" + ", ".join(_s(p) for p in PATHS.values()) + "]"
+            shape_ok = f"({meta_empty} OR ({meta0} LIKE '{{%' AND NOT regexp_matches({meta0}, ',\\s*[}}\\]]')))"
+            # one parse of the metadata: every value the usage block is read from, as JSON text
+            # (the whole list is NULL when the text is not valid JSON)
+            mt = f"CASE WHEN NOT {meta_empty} THEN TRY(json_extract({meta0}, {_paths_list()}))::VARCHAR[] END"
 
         def raw(name: str) -> str:
             return f"x.__mt[{_INDEX[name]}]"
@@ -368,7 +382,7 @@ class VectorizedReconciler:
               f"regexp_full_match(coalesce({spend}, ''), '{SPEND}')",
               f"regexp_full_match(coalesce({f['prompt_tokens']}, ''), '{TOKENS}')",
               f"regexp_full_match(coalesce({f['completion_tokens']}, ''), '{TOKENS}')",
-              "x.__shape_ok", "(x.__meta IS NULL OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok]
+              "x.__shape_ok", "(x.__meta_empty OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok]
         ts = "NULL"
         if self.need_time:
             t = f["startTime"]
@@ -419,8 +433,8 @@ class VectorizedReconciler:
         named = ", ".join(f"{columns[name]} AS {name}" for name in PARSED_NAMES)
         return (f"SELECT __fast, {named}, CASE WHEN __fast THEN NULL ELSE {f['raw']} END AS raw FROM ("
                 f"SELECT x.*, {fast} AS __fast FROM ("
-                f"SELECT x.*, TRY(json_extract(x.__meta, {listed}))::VARCHAR[] AS __mt "
-                f"FROM (SELECT x.*, {shape_ok} AS __shape_ok, {meta} AS __meta FROM ({relation}) x) x) x) x")
+                f"SELECT x.*, {mt} AS __mt, {meta_empty} AS __meta_empty, {shape_ok} AS __shape_ok "
+                f"FROM ({relation}) x) x) x")
 
     # -- 2. rows the SQL does not parse: the reference decides ------------------------------
 
@@ -725,6 +739,10 @@ _GROUP_SQL = {
     "team": "coalesce(nullif(team, ''), '(none)')", "api_key": "coalesce(nullif(akey, ''), '(none)')",
     "user": "coalesce(nullif(usr, ''), '(none)')", "day": "coalesce(strftime(ts, '%Y-%m-%d'), '(none)')",
 }
+
+
+def _paths_list() -> str:
+    return "[" + ", ".join(_s(p) for p in PATHS.values()) + "]"
 
 
 def _reference_checks(source: Source, mapping: dict[str, str]) -> None:
