@@ -9,6 +9,10 @@ faults of each cause) it prints:
 
 - bare DuckDB: `SELECT count(*), sum(spend) FROM read_csv_auto(file)` (read_json_auto /
   read_parquet for the other formats) in a fresh process, median of --runs;
+- read floor: a fresh DuckDB process reading only what an exact reconcile needs (the request id,
+  spend, token and join columns, and the usage values extracted from `metadata` once), with its
+  ratio to bare: the part of the 3x budget reading alone takes;
+- start-up: `costctl reconcile --engine vectorized` on the first 2 rows of the same log;
 - `costctl reconcile --engine vectorized` and `--engine python` (a fresh process each, median
   wall time, peak RSS of the process tree);
 - with --litellm-python: LiteLLM's own `cost_per_token` called once per row on the first 50,000
@@ -36,6 +40,17 @@ BARE = {
     "csv": "SELECT count(*), sum(spend) FROM read_csv_auto('{f}')",
     "jsonl": "SELECT count(*), sum(spend) FROM read_json_auto('{f}', format='newline_delimited')",
     "parquet": "SELECT count(*), sum(CAST(spend AS DOUBLE)) FROM read_parquet('{f}')",
+}
+# The least any exact reconcile of these logs must do: read the columns it needs and extract the
+# usage block's values from `metadata` once (no checks, no prices, no sums). Not a target: it shows
+# how much of the 3x budget reading alone takes.
+NEEDED = ("count(*), sum(length(request_id)), sum(TRY_CAST(spend AS DECIMAL(38,24))), sum(TRY_CAST(prompt_tokens "
+          "AS BIGINT)), sum(TRY_CAST(completion_tokens AS BIGINT)), count(DISTINCT (model_id, model_group, model, "
+          "custom_llm_provider, cache_hit, status)), sum(len(json_extract(metadata, {paths})))")
+FLOOR = {
+    "csv": "SELECT " + NEEDED + " FROM read_csv('{f}', all_varchar=true)",
+    "jsonl": "SELECT " + NEEDED + " FROM read_json('{f}', format='newline_delimited', columns={json_columns})",
+    "parquet": "SELECT " + NEEDED + " FROM read_parquet('{f}')",
 }
 LITELLM = """
 import csv, sys, time, os
@@ -83,6 +98,22 @@ def log_for(rows: int, fmt: str) -> Path:
     return target
 
 
+def small_log(log: Path, fmt: str) -> Path:
+    """The first 2 rows of `log` in the same format: what costctl costs before reading any data."""
+    target = log.with_name(log.stem + "_2rows" + log.suffix)
+    if not target.exists():
+        if fmt == "parquet":
+            import duckdb
+
+            duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{log}') LIMIT 2) TO '{target}' "
+                                     "(FORMAT parquet)")
+        else:
+            with log.open() as src, target.open("w") as out:
+                for _ in range(3 if fmt == "csv" else 2):
+                    out.write(src.readline())
+    return target
+
+
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of the largest child process of this run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -111,12 +142,26 @@ def main() -> int:
         print(f"LiteLLM cost_per_token per row (50,000 rows): {litellm_rate:,.0f} rows/s")
     missed = []
     print(f"{'format':8} {'MB':>6} {'bare duckdb':>12} {'vectorized':>11} {'ratio':>6} {'rows/s':>10} "
-          f"{'peak RSS':>9} {'python engine':>14}")
+          f"{'peak RSS':>9} {'read floor':>11} {'start-up':>9} {'python engine':>14}")
+    from costctl.reconcile.vectorized import PATHS
+
+    paths = "[" + ", ".join(f"'{p}'" for p in PATHS.values()) + "]"
+    json_columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in ("request_id", "spend", "prompt_tokens",
+                                                                 "completion_tokens", "model_id", "model_group",
+                                                                 "model", "custom_llm_provider", "cache_hit",
+                                                                 "status", "metadata")) + "}"
+
+    def fresh(query: str) -> float:
+        return statistics.median(timed([sys.executable, "-c", f"import duckdb; duckdb.sql({query!r}).fetchall()"])[0]
+                                 for _ in range(args.runs))
+
     for fmt in args.formats.split(","):
         log = log_for(args.rows, fmt)
-        bare_sql = BARE[fmt].format(f=log)
-        bare = statistics.median(timed([sys.executable, "-c", f"import duckdb; duckdb.sql({bare_sql!r}).fetchall()"])[0]
-                                 for _ in range(args.runs))
+        bare = fresh(BARE[fmt].format(f=log))
+        floor = fresh(FLOOR[fmt].format(f=log, paths=paths, json_columns=json_columns))
+        tiny = small_log(log, fmt)
+        startup = statistics.median(timed([*costctl, str(tiny), "--engine", "vectorized", "--format", "json"])[0]
+                                    for _ in range(args.runs))
         runs = [timed([*costctl, str(log), "--engine", "vectorized", "--format", "json"]) for _ in range(args.runs)]
         wall = statistics.median(r[0] for r in runs)
         rss = max(r[1] for r in runs)
@@ -125,7 +170,8 @@ def main() -> int:
             python = f"{timed([*costctl, str(log), '--engine', 'python', '--format', 'json'])[0]:.1f} s"
         ratio = wall / bare
         print(f"{fmt:8} {log.stat().st_size / 1e6:6.0f} {bare:11.2f}s {wall:10.2f}s {ratio:5.1f}x "
-              f"{args.rows / wall:10,.0f} {rss:7.0f}MB {python:>14}")
+              f"{args.rows / wall:10,.0f} {rss:7.0f}MB {floor:6.2f}s {floor / bare:3.1f}x {startup:8.2f}s "
+              f"{python:>14}")
         if ratio > 3:
             missed.append(f"{fmt}: {ratio:.1f} x bare DuckDB (target <= 3)")
         if rss > 1024:

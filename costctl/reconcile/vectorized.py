@@ -18,6 +18,11 @@ Same result as the reference engine (engine.py), which stays the definition of c
 
 Anything this engine cannot reproduce exactly raises `Unsupported` before a result is produced,
 and `--engine auto` then runs the reference engine instead.
+
+One known difference, not detected: a JSON object that repeats a key (`{"spend": 1, "spend": 2}`,
+in a JSONL line or in `metadata`) is read with the first value here and the last by Python's json
+(the reference). JSON writers (LiteLLM's included) never repeat a key; checking every object for
+repeats would cost a parse per object per row.
 """
 
 from __future__ import annotations
