@@ -295,7 +295,7 @@ def diff(
     from contextlib import ExitStack
 
     from costctl import diff as d
-    from costctl.reconcile import Pricer
+    from costctl.reconcile import Options, Pricer
     from costctl.usage import open_source
     from costctl.usage.readers import read_rows
     from costctl.usage.record import Skip, to_record
@@ -316,8 +316,17 @@ def diff(
         context.prec = 60
         if usage:
             projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
-            for path in usage:
-                source = open_source(path, input_format)
+            sources = [open_source(path, input_format) for path in usage]
+            if choose_engine("auto", sources, Options()) == "vectorized":
+                from costctl.reconcile.vectorized import Unsupported
+                from costctl.reconcile.vectorized_projection import VectorizedProjector
+
+                try:
+                    projection = VectorizedProjector(projector).project(sources)
+                except Unsupported:  # the reference below reads the files again
+                    sources = [open_source(path, input_format) for path in usage]
+        if usage and projection is None:
+            for source in sources:
                 for line, raw in read_rows(source):
                     projector.projection.rows_read += 1
                     if isinstance(raw, Skip):

@@ -3,7 +3,8 @@
 Deployments are matched by deployment id, else by model_name + model (a repriced deployment
 without a declared `model_info.id` gets a new id, since LiteLLM hashes its parameters). A change
 lists every price field whose value or source differs. With usage rows, each row is priced under
-both configs with the reference cost function: under BASE as `reconcile` joins it, under HEAD at
+both configs (`Projector`; large files: reconcile/vectorized_projection.py, the same result in
+SQL): under BASE as `reconcile` joins it, under HEAD at
 the matching deployment (or, for rows no deployment claims, HEAD's own join). Rows whose
 deployment has no counterpart in HEAD are "no longer routable" and kept out of both totals.
 """

@@ -425,3 +425,53 @@ def test_the_formula_renders_for_postgres_too() -> None:
                       f"CAST(0.0001 AS DECIMAL(38,24)) AS expected, true AS has_default, false AS unknown, {rates}) "
                       "AS v").fetchone()
     assert row == ("other",)
+
+
+def _head_config(config: Path, folder: Path) -> Path:
+    """HEAD for a diff of `config`: every 5th deployment removed, every 3rd repriced, one added,
+    the discounts changed."""
+    import copy
+
+    import yaml
+
+    doc = yaml.safe_load(config.read_text())
+    head = []
+    for i, model in enumerate(doc["model_list"]):
+        if i % 5 == 1:
+            continue
+        model = copy.deepcopy(model)
+        if i % 3 == 0:
+            model["litellm_params"].update(input_cost_per_token=0.0000042, output_cost_per_token="1.3e-5")
+        head.append(model)
+    head.append({"model_name": "added", "litellm_params": {"model": "openai/gpt-4.1-nano"}})
+    doc["model_list"] = head
+    doc["litellm_settings"] = {**(doc.get("litellm_settings") or {}),
+                               "cost_discount_config": {"openai": 0.2, "anthropic/claude-*": 0.1}}
+    for included in doc.get("include") or ():  # next to HEAD, as next to the config
+        (folder / included).write_text((config.parent / included).read_text())
+    path = folder / "head.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_diff_projections_agree(tmp_path: Path, fmt: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`costctl diff --usage` prices large files with the vectorized engine: the same projection."""
+    from costctl.reconcile.vectorized_projection import VectorizedProjector
+
+    config, rows = generate(600, seed)
+    log = write(rows, tmp_path, fmt)
+    head = _head_config(config, tmp_path)
+    monkeypatch.setattr(api, "AUTO_MIN_BYTES", 10**18)
+    reference = api.diff(str(config), str(head), usage=[str(log)]).projection
+    ran: list[Any] = []
+    project = VectorizedProjector.project
+    monkeypatch.setattr(VectorizedProjector, "project", lambda self, sources: ran.append(project(self, sources))
+                        or ran[-1])
+    monkeypatch.setattr(api, "AUTO_MIN_BYTES", 0)
+    vectorized = api.diff(str(config), str(head), usage=[str(log)]).projection
+    assert ran and vectorized is ran[0]  # not a fallback to the reference
+    assert reference is not None and reference.rows and reference.unroutable_rows and reference.skipped_by_reason
+    assert reference.base != reference.head
+    assert vectorized == reference

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from costctl.errors import CostctlError
 from costctl.pricing import Usage, _thresholds
@@ -85,6 +85,9 @@ PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGIN
           "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
           "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
 PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
+
+T = TypeVar("T")
+
 
 class Unsupported(Exception):
     """The vectorized engine cannot reproduce the reference result for this input."""
@@ -137,11 +140,18 @@ class VectorizedReconciler:
         self.sources: list[Source] = []
         self._offsets: dict[int, int] = {}  # source index -> rowid of its first row in r
         self._tmp = ""
+        self._plan_ids: dict[int, int] = {}  # id(Priced) -> pid
+        self._plans: dict[int, Priced] = {}
 
     # -- driving ---------------------------------------------------------------------------
 
     def run(self, sources: list[Source], mapping: dict[str, str] | None,
             on_read: Callable[[int, int], None] | None = None) -> Outcome:
+        return self.with_rows(sources, mapping, on_read, self._reconcile)
+
+    def with_rows(self, sources: list[Source], mapping: dict[str, str] | None,
+                  on_read: Callable[[int, int], None] | None, finish: Callable[[Any], T]) -> T:
+        """Scan `sources` into the parsed-row tables, then return `finish(connection)`."""
         reason = unsupported_reason(sources, self.options)
         if reason:
             raise Unsupported(reason)
@@ -165,7 +175,7 @@ class VectorizedReconciler:
             for index, source in enumerate(sources, start=1):
                 self._scan(con, index, source, mapping or {}, on_read)
                 self._slow_rows(con, index, source, mapping or {})
-            return self._reconcile(con)
+            return finish(con)
         except duckdb.Error as exc:
             raise Unsupported(str(exc).splitlines()[0]) from None
         finally:
@@ -526,36 +536,8 @@ class VectorizedReconciler:
     # -- 3. pricing and totals -------------------------------------------------------------
 
     def _reconcile(self, con: Any) -> Outcome:
-        opts, t = self.options, self.totals
-        window = "true"
-        if self.window:
-            conditions = []
-            if opts.since is not None:
-                conditions.append(f"ts >= TIMESTAMP '{_naive(opts.since)}'")
-            if opts.until is not None:
-                conditions.append(f"ts < TIMESTAMP '{_naive(opts.until)}'")
-            window = "(" + " AND ".join(conditions) + ")"
-            self._sql_skips(con, "SELECT src, ord FROM r WHERE fast AND ts IS NULL", "missing-timestamp",
-                            lambda _row: "startTime is empty but --since/--until is set")
-            self._sql_skips(con, f"SELECT src, ord FROM r WHERE fast AND ts IS NOT NULL AND NOT {window}",
-                            "outside-window", lambda _row: "startTime outside --since/--until")
-            window = f"ts IS NOT NULL AND {window}"
-        names = ", ".join(PARSED_NAMES)
-        con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {names} FROM r WHERE fast AND {window} "
-                    f"UNION ALL SELECT src, ord, {names} FROM s")
-        # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
-        # the exact comparison then runs on those rows only
-        candidates = con.execute("SELECT count(*) FROM (SELECT hash(rid) FROM v0 GROUP BY ALL HAVING count(*) > 1)"
-                                 ).fetchone()[0]  # a GROUP BY can spill to disk; a DISTINCT aggregate cannot
-        if candidates:
-            con.execute("CREATE TABLE dup AS SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER "
-                        "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE hash(rid) IN (SELECT hash(rid) "
-                        "FROM v0 GROUP BY ALL HAVING count(*) > 1)) WHERE n > 1")
-            t.duplicate_request_ids += self._sql_skips(con, "SELECT src, ord, rid FROM dup", "duplicate-request-id",
-                                                       lambda row: f"request_id {row[2]} seen before")
-            con.execute("CREATE VIEW v AS SELECT * FROM v0 ANTI JOIN dup USING (src, ord)")
-        else:
-            con.execute("CREATE VIEW v AS SELECT * FROM v0")
+        opts = self.options
+        self.rows_to_price(con)
         self._price_tables(con)
         self._sql_skips(con, "SELECT v.src, v.ord, k.azure FROM v JOIN k USING (mid, mg, mdl, prov) "
                         "WHERE k.azure IS NOT NULL", "azure-response-model-unknown",
@@ -591,6 +573,40 @@ class VectorizedReconciler:
                     "rec AS spend, exp AS expected, cause FROM agg WHERE mord IS NOT NULL")
         return self._outcome(con)
 
+    def rows_to_price(self, con: Any) -> None:
+        """View v: the parsed rows inside the window, without repeated request_ids (each skip
+        counted with its reason)."""
+        opts, t = self.options, self.totals
+        window = "true"
+        if self.window:
+            conditions = []
+            if opts.since is not None:
+                conditions.append(f"ts >= TIMESTAMP '{_naive(opts.since)}'")
+            if opts.until is not None:
+                conditions.append(f"ts < TIMESTAMP '{_naive(opts.until)}'")
+            window = "(" + " AND ".join(conditions) + ")"
+            self._sql_skips(con, "SELECT src, ord FROM r WHERE fast AND ts IS NULL", "missing-timestamp",
+                            lambda _row: "startTime is empty but --since/--until is set")
+            self._sql_skips(con, f"SELECT src, ord FROM r WHERE fast AND ts IS NOT NULL AND NOT {window}",
+                            "outside-window", lambda _row: "startTime outside --since/--until")
+            window = f"ts IS NOT NULL AND {window}"
+        names = ", ".join(PARSED_NAMES)
+        con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {names} FROM r WHERE fast AND {window} "
+                    f"UNION ALL SELECT src, ord, {names} FROM s")
+        # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
+        # the exact comparison then runs on those rows only
+        candidates = con.execute("SELECT count(*) FROM (SELECT hash(rid) FROM v0 GROUP BY ALL HAVING count(*) > 1)"
+                                 ).fetchone()[0]  # a GROUP BY can spill to disk; a DISTINCT aggregate cannot
+        if candidates:
+            con.execute("CREATE TABLE dup AS SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER "
+                        "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE hash(rid) IN (SELECT hash(rid) "
+                        "FROM v0 GROUP BY ALL HAVING count(*) > 1)) WHERE n > 1")
+            t.duplicate_request_ids += self._sql_skips(con, "SELECT src, ord, rid FROM dup", "duplicate-request-id",
+                                                       lambda row: f"request_id {row[2]} seen before")
+            con.execute("CREATE VIEW v AS SELECT * FROM v0 ANTI JOIN dup USING (src, ord)")
+        else:
+            con.execute("CREATE VIEW v AS SELECT * FROM v0")
+
     def _sql_skips(self, con: Any, query: str, reason: str, detail: Callable[[tuple[Any, ...]], str]) -> int:
         """Count the rows `query` selects (src, ord, ...) as skipped for `reason`; keep the first ones."""
         n = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
@@ -609,8 +625,6 @@ class VectorizedReconciler:
         con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, pid INTEGER, unknown BOOLEAN, "
                     "azure VARCHAR, unpriced BOOLEAN, has_default BOOLEAN, g_model_group VARCHAR, g_deployment VARCHAR, "
                     "g_model VARCHAR, g_provider VARCHAR, mm_group VARCHAR, mm_model VARCHAR)")
-        plan_ids: dict[int, int] = {}  # id(Priced) -> pid
-        plans: dict[int, Priced] = {}
         reader = con.cursor()
         cursor = reader.execute("SELECT DISTINCT mid, mg, mdl, prov FROM v")
         while batch := cursor.fetchmany(20_000):  # a log of unknown model_ids has as many keys as rows
@@ -623,10 +637,7 @@ class VectorizedReconciler:
                 except ResponseModelUnknown as exc:
                     priced, unknown, azure = None, False, exc.args[0]
                 p = priced
-                pid = 0
-                if priced is not None:
-                    pid = plan_ids.setdefault(id(priced), len(plan_ids) + 1)
-                    plans[pid] = priced
+                pid = self.plan_id(priced) if priced is not None else 0
                 k_rows.append((
                     *join_key, pid, unknown, azure,
                     bool(p and p.unpriced), bool(p and p.custom and p.default_entry is not None),
@@ -638,10 +649,22 @@ class VectorizedReconciler:
                 ))
             _load(con, "k", k_rows, self._tmp)
         reader.close()
+        self.rate_table(con, "SELECT DISTINCT k.pid, v.tier, v.vloc, v.resid FROM v JOIN k USING (mid, mg, mdl, prov) "
+                             "WHERE k.pid > 0")
+
+    def plan_id(self, priced: Priced) -> int:
+        """The id (> 0) of the price table rows of `priced`; deployments priced alike share one."""
+        pid = self._plan_ids.setdefault(id(priced), len(self._plan_ids) + 1)
+        self._plans[pid] = priced
+        return pid
+
+    def rate_table(self, con: Any, keys: str) -> None:
+        """t: the folded rates of each (pid, service tier, location, residency) that `keys`
+        selects, per prompt-size interval."""
         t_rows: list[tuple[Any, ...]] = []
-        for pid, tier, vloc, resid in con.execute("SELECT DISTINCT k.pid, v.tier, v.vloc, v.resid FROM v JOIN k "
-                                                  "USING (mid, mg, mdl, prov) WHERE k.pid > 0").fetchall():
-            t_rows.extend((pid, tier, vloc, resid, *row) for row in self._intervals(plans[pid], tier, vloc, resid))
+        for pid, tier, vloc, resid in con.execute(keys).fetchall():
+            t_rows.extend((pid, tier, vloc, resid, *row) for row in self._intervals(self._plans[pid], tier, vloc,
+                                                                                    resid))
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
         con.execute(f"CREATE TABLE t (pid INTEGER, tier VARCHAR, vloc VARCHAR, resid VARCHAR, lo BIGINT, hi BIGINT, "
                     f"{rates})")

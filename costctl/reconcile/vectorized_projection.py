@@ -1,0 +1,100 @@
+"""`costctl diff --usage` on the vectorized engine: the rows diff.Projector prices, priced in SQL
+under both configs in one pass.
+
+The rows are read exactly as `reconcile --engine vectorized` reads them (same skips, same
+duplicates). Each distinct join key is resolved in Python by the reference code: BASE's join,
+and HEAD's deployment for it (`Projector._head`: the matching deployment, HEAD's own join, or
+none when the deployment was removed). Both configs' rates go in one price table, and one
+aggregate sums each model group's cost under BASE and HEAD. Anything the engine cannot reproduce
+raises `Unsupported`, and the reference projection runs instead.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from costctl import diff
+from costctl.reconcile import sql
+from costctl.reconcile.engine import Options
+from costctl.reconcile.pricer import ResponseModelUnknown
+from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler, _dec, _load
+from costctl.usage.readers import Source
+
+
+class VectorizedProjector(VectorizedReconciler):
+    def __init__(self, reference: diff.Projector) -> None:
+        super().__init__(reference.base, Options())
+        self.reference = reference
+        self.need_time = True  # the projection's window comes from startTime: a bad one is a skip
+
+    def project(self, sources: list[Source]) -> diff.Projection:
+        return self.with_rows(sources, None, None, self._project)
+
+    def _project(self, con: Any) -> diff.Projection:
+        self.rows_to_price(con)
+        con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, azure BOOLEAN, grp VARCHAR, "
+                    "base_pid INTEGER, head_pid INTEGER)")
+        reader = con.cursor()
+        cursor = reader.execute("SELECT DISTINCT mid, mg, mdl, prov FROM v")
+        while batch := cursor.fetchmany(20_000):
+            rows = []
+            for join_key in batch:
+                model_id, group, model, provider = (value.strip() for value in join_key)
+                try:
+                    based, _unknown = self.pricer.join(model_id, group, model, provider)
+                except ResponseModelUnknown:
+                    rows.append((*join_key, True, "", None, None))
+                    continue
+                headed = self.reference._head(based, SimpleNamespace(model_id=model_id, model_group=group,
+                                                                     model=model, provider=provider))
+                rows.append((*join_key, False, group or based.model_group or "(none)", self.plan_id(based),
+                             self.plan_id(headed) if headed is not None else None))
+            _load(con, "k", rows, self._tmp)
+        reader.close()
+        self._sql_skips(con, "SELECT v.src, v.ord FROM v JOIN k USING (mid, mg, mdl, prov) WHERE k.azure",
+                        "azure-response-model-unknown", lambda _row: "")
+        self.rate_table(con, "SELECT DISTINCT k.base_pid, v.tier, v.vloc, v.resid FROM v JOIN k USING (mid, mg, mdl, "
+                             "prov) WHERE NOT k.azure UNION SELECT DISTINCT k.head_pid, v.tier, v.vloc, v.resid FROM v "
+                             "JOIN k USING (mid, mg, mdl, prov) WHERE k.head_pid IS NOT NULL")
+        on = "{0}.tier = v.tier AND {0}.vloc = v.vloc AND {0}.resid = v.resid AND v.pt BETWEEN {0}.lo AND {0}.hi"
+        summed = con.execute(f"""
+            SELECT k.grp, k.head_pid IS NULL, count(*), count(th.pid),
+                   sum(CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 'tb')} END),
+                   sum(CASE WHEN v.hit OR v.failed OR th.pid IS NULL THEN 0 ELSE {sql.cost('eff', 'v', 'th')} END),
+                   min(v.ts), max(v.ts)
+            FROM v JOIN k USING (mid, mg, mdl, prov)
+            JOIN t tb ON tb.pid = k.base_pid AND {on.format('tb')}
+            LEFT JOIN t th ON th.pid = k.head_pid AND {on.format('th')}
+            WHERE NOT k.azure GROUP BY ALL""").fetchall()
+        totals = self.totals
+        p = diff.Projection(rows_read=totals.rows_read, skipped_by_reason=dict(totals.skipped_by_reason))
+        priced = 0
+        for group, unroutable, n, headed, base, head, first, last in summed:
+            if not unroutable and headed != n:
+                raise Unsupported(f"internal: {n - headed} rows of {group} have no HEAD rate")
+            priced += n
+            g = p.groups.get(group)
+            if g is None:
+                g = p.groups[group] = diff.GroupProjection(group)
+            base = _dec(base)
+            if unroutable:
+                p.unroutable_rows += n
+                p.unroutable_base += base
+                g.unroutable_rows += n
+                g.unroutable_base += base
+            else:
+                head = _dec(head)
+                p.rows += n
+                p.base += base
+                p.head += head
+                g.rows += n
+                g.base += base
+                g.head += head
+            if first is not None:
+                p.first_day = min(first.date(), p.first_day or first.date())
+                p.last_day = max(last.date(), p.last_day or last.date())
+        if totals.rows_read != priced + totals.rows_skipped:
+            raise Unsupported(f"internal: {totals.rows_read} rows read, {priced} priced, "
+                              f"{totals.rows_skipped} skipped")
+        return p
