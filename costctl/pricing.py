@@ -50,6 +50,16 @@ HALF_PRICE_CACHE_PROVIDERS = ("fireworks_ai",)
 INCLUSIVE_TIER_PROVIDERS = ("xai",)
 
 
+class NotRecomputed(Exception):
+    """A request LiteLLM bills by a rule costctl does not reproduce; `feature` names the rule
+    (reconcile counts such rows under `not recomputed: <feature>`, never as a guessed cost)."""
+
+    def __init__(self, feature: str, detail: str = "") -> None:
+        super().__init__(detail or feature)
+        self.feature = feature
+        self.detail = detail or feature
+
+
 def price_keys() -> frozenset[str]:
     """The keys LiteLLM treats as custom prices (`CustomPricingLiteLLMParams`)."""
     return _PRICE_KEYS
