@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from costctl.catalog.resolve import Resolution, known_providers, litellm_fields, resolve
+from costctl.catalog.resolve import Resolution, known_providers, litellm_fields, resolve, size_bucket
 from costctl.catalog.store import Catalog
 from costctl.config.model import Deployment
 from costctl.config.yaml_source import YamlMap
@@ -48,6 +49,12 @@ OFF_PEAK_BASE_FIELDS = ("input_cost_per_token", "input_cost_per_second", "cost_p
 HALF_PRICE_CACHE_PROVIDERS = ("fireworks_ai",)
 # Providers whose context tiers start at the threshold rather than above it.
 INCLUSIVE_TIER_PROVIDERS = ("xai",)
+# Providers whose cost functions are not given the request's service tier (cost_calculator.py
+# `cost_per_token` dispatch): their `_flex` / `_priority` prices are never used.
+NO_SERVICE_TIER_PROVIDERS = frozenset({"fireworks_ai", "deepseek", "tencent", "perplexity", "xai", "lemonade",
+                                       "dashscope", "qwencloud", "qwen_ai_platform"})
+# Providers LiteLLM always prices at $0, whatever the catalog says (lemonade/cost_calculator.py).
+FREE_PROVIDERS = frozenset({"lemonade"})
 
 
 class NotRecomputed(Exception):
@@ -254,6 +261,19 @@ def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:
                 res = resolve(dep.model, catalog, dep.custom_llm_provider)
                 ep.catalog, ep.backend_model, ep.provider = res, dep.model, res.provider
                 entry, default = default_from(res)
+    if ep.custom and provider == "together_ai":
+        # LiteLLM prices a custom-priced deployment under its id, and its Together AI check reads
+        # a parameter count from any name: an id with `<digits>b` in it is billed by that bucket
+        bucket = size_bucket(dep.deployment_id, provider)
+        if bucket is not None and bucket in catalog.entries:
+            ep.notes.append(f"LiteLLM 1.110.2 bills this deployment at the Together AI size bucket "
+                            f"{bucket}, which it reads from the deployment id '{dep.deployment_id}', not at its "
+                            "custom prices")
+            prices.clear()
+            ep.custom = False
+            res = Resolution(dep.deployment_id, provider, bucket, catalog.entries[bucket], (bucket,))
+            ep.catalog = res
+            entry, default = default_from(res)
     if not ep.custom:
         for name in entry:
             if is_price_field(name) and (p := default(name)) is not None:
@@ -370,12 +390,28 @@ class Usage:
     service_tier: str | None = None
     cache_creation_12h_tokens: int = 0
     cache_creation_short_tokens: int = 0  # 5-minute + 30-minute writes, when reported
+    inference_geo: str | None = None  # where Anthropic served it (`usage.inference_geo`)
+    speed: str | None = None  # Anthropic's fast mode (`usage.speed`)
+    # per-modality counts (`prompt_tokens_details` / `completion_tokens_details`)
+    text_input_tokens: int = 0  # 0: not reported
+    image_input_tokens: int = 0
+    video_input_tokens: int = 0
+    cached_text_tokens: int = 0  # `cached_tokens_details`: what the cached reads were
+    cached_audio_tokens: int = 0
+    cached_image_tokens: int = 0
+    text_output_tokens: int = 0
+    image_output_tokens: int = 0
+    video_output_tokens: int = 0
+    reported_cost: Decimal | None = None  # the provider's own price of the request (`usage.cost`)
+    billed_at: Any = None  # when LiteLLM priced it (the log's endTime, text or datetime): off-peak windows
+    explicit_cache: bool = False  # cached reads of an explicit (`ephemeral`) cache
 
 
 _ZERO = Decimal(0)
 _SERVICE_TIER_KEY_SUFFIX = {"flex": "flex", "balanced": "balanced", "priority": "priority", "fast": "priority",
                             "ultrafast": "ultrafast"}
-_TIER_PREFIXES = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
+AUDIO_INPUT = "input_cost_per_audio_token"
+_TIER_PREFIXES = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE, AUDIO_INPUT)
 # LiteLLM's ServiceTier values as key suffixes, longest first (`_SERVICE_TIER_SUFFIXES`), then
 # batches: keys with these suffixes are not standard tier thresholds.
 _TIER_KEY_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")
@@ -501,29 +537,53 @@ class TokenRates:
     reasoning: Decimal
     audio_input: Decimal
     audio_output: Decimal
+    image_input: Decimal
+    video_input: Decimal
+    cache_read_audio: Decimal
+    cache_read_image: Decimal
+    image_output: Decimal
+    video_output: Decimal
 
 
 def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[str],
-           table_tier: Mapping[str, Any] | None) -> TokenRates:
-    """The rates for one combination of service tier, crossed thresholds and tier-table row
-    (LiteLLM's `_get_token_base_cost` and the reasoning/audio rate helpers)."""
+           table_tier: Mapping[str, Any] | None, off_peak: Mapping[str, Any] | None = None) -> TokenRates:
+    """The rates for one combination of service tier, crossed thresholds, tier-table row and open
+    off-peak block (LiteLLM's `_get_token_base_cost`, `apply_off_peak_pricing` and the
+    reasoning/modality rate helpers)."""
     r = _Rates(prices, service_tier)
     reasoning: Decimal | None = None
+    block = off_peak or {}
+    audio_key = AUDIO_INPUT
+
+    def peak(key: str, standard: Decimal) -> Decimal:  # an off-peak rate replaces the standard one
+        value = _number(block.get(key))
+        return standard if value is None else value
+
     if table_tier is not None:
         t = _Rates(table_tier, None)
         input_rate = t.rate(INPUT, _ZERO)
         output_rate = t.rate(OUTPUT, r.rate(OUTPUT, _ZERO)) if OUTPUT in table_tier else r.rate(OUTPUT, _ZERO)
         cache_read = t.rate(CACHE_READ, input_rate)
         cache_write = t.rate(CACHE_WRITE, input_rate)
-        ttl_keys = dict(_TTL_WRITE_KEYS)
         if "output_cost_per_reasoning_token" in table_tier or OUTPUT in table_tier:
             reasoning = t.rate("output_cost_per_reasoning_token", output_rate)
+        input_rate, output_rate = peak(INPUT, input_rate), peak(OUTPUT, output_rate)
+        cache_read, cache_write = peak(CACHE_READ, cache_read), peak(CACHE_WRITE, cache_write)
+        # long-lived writes: the row's own price, else the row's (off-peak) write price; a price
+        # outside the table does not apply to a row
+        write_1h = t.rate(CACHE_WRITE_1H, cache_write)
+        write_12h = t.rate(CACHE_WRITE_12H, cache_write)
     else:
         input_rate = r.rate(r.key(INPUT), _ZERO)
         output_rate = r.rate(r.key(OUTPUT), _ZERO)
+        if output_rate == 0 and prices.get("output_cost_per_image_token") is not None:
+            output_rate = r.rate("output_cost_per_image_token", _ZERO)  # image models: every output token an image token
         maybe_write = r.get(r.key(CACHE_WRITE), None)
         maybe_read = r.get(r.key(CACHE_READ), None)
         ttl_keys = {ttl: r.key(key) for ttl, key in _TTL_WRITE_KEYS.items()}
+        for tier in crossed:  # audio input has context tiers of its own (image and video do not)
+            if prices.get(f"{AUDIO_INPUT}_above_{tier}_tokens") is not None:
+                audio_key = f"{AUDIO_INPUT}_above_{tier}_tokens"
         for tier in crossed:
             input_rate = r.rate(r.key(f"{INPUT}_above_{tier}_tokens"), input_rate)
             output_rate = r.rate(r.key(f"{OUTPUT}_above_{tier}_tokens"), output_rate)
@@ -533,8 +593,15 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
                 if prices.get(tiered) is not None:
                     ttl_keys[ttl] = tiered
             maybe_read = r.get(r.key(f"{CACHE_READ}_above_{tier}_tokens"), maybe_read)
-        cache_read = input_rate if maybe_read is None else maybe_read
-        cache_write = input_rate if maybe_write is None else maybe_write
+        # a missing cache price is the (off-peak) input price
+        input_rate = peak(INPUT, input_rate)
+        output_rate = peak(OUTPUT, output_rate)
+        cache_read = peak(CACHE_READ, input_rate if maybe_read is None else maybe_read)
+        cache_write = peak(CACHE_WRITE, input_rate if maybe_write is None else maybe_write)
+        write_1h = r.rate(ttl_keys["1hr"], cache_write)
+        write_12h = r.rate(ttl_keys["12hr"], cache_write)
+    if _number(block.get("output_cost_per_reasoning_token")) is not None:
+        reasoning = _number(block.get("output_cost_per_reasoning_token"))
     if reasoning is None:
         reasoning_key = r.key("output_cost_per_reasoning_token")
         if prices.get(reasoning_key) is not None:
@@ -548,12 +615,99 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
         output=output_rate,
         cache_read=cache_read,
         cache_write=cache_write,
-        cache_write_1h=r.rate(ttl_keys["1hr"], cache_write),
-        cache_write_12h=r.rate(ttl_keys["12hr"], cache_write),
+        cache_write_1h=write_1h,
+        cache_write_12h=write_12h,
         reasoning=reasoning,
-        audio_input=r.rate(r.key("input_cost_per_audio_token"), input_rate),
+        audio_input=r.rate(r.key(audio_key), input_rate),
         audio_output=r.rate("output_cost_per_audio_token", output_rate),
+        image_input=r.rate(r.key("input_cost_per_image_token"), input_rate),
+        video_input=r.rate(r.key("input_cost_per_video_token"), input_rate),
+        cache_read_audio=r.rate(r.key("cache_read_input_audio_token_cost"), cache_read),
+        cache_read_image=r.rate(r.key("cache_read_input_image_token_cost"), cache_read),
+        image_output=r.rate(r.key("output_cost_per_image_token"), output_rate),
+        video_output=r.rate("output_cost_per_video_token", output_rate),
     )
+
+
+_WEEKDAYS = {"mon": 1, "monday": 1, "tue": 2, "tues": 2, "tuesday": 2, "wed": 3, "wednesday": 3, "thu": 4,
+             "thur": 4, "thurs": 4, "thursday": 4, "fri": 5, "friday": 5, "sat": 6, "saturday": 6, "sun": 7,
+             "sunday": 7}
+
+
+def _windows(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [w for w in value if isinstance(w, str)]
+    return []
+
+
+def _in_window(windows: list[str], moment: datetime) -> bool:
+    """A `HH:MM-HH:MM` UTC window holds the moment (start inclusive, end exclusive; a start after
+    the end wraps past midnight; equal ends cover the whole day); malformed windows never do."""
+    now = moment.time()
+    for window in windows:
+        try:
+            start_text, end_text = window.split("-")
+            start = datetime.strptime(start_text.strip(), "%H:%M").time()
+            end = datetime.strptime(end_text.strip(), "%H:%M").time()
+        except ValueError:
+            continue
+        if (start <= now < end) if start < end else (now >= start or now < end):
+            return True
+    return False
+
+
+def off_peak_open(block: Mapping[str, Any], moment: datetime) -> bool:
+    """True when `moment` falls in an `off_peak_pricing` block's windows as LiteLLM 1.110.2 reads
+    them (`_is_off_peak`): the every-day `hours_utc`, or a `windows` rule whose `weekdays` (ISO
+    numbers or names, on the `weekday_timezone` calendar) hold the day and whose `hours_utc` (always
+    UTC) hold the time."""
+    utc = moment.astimezone(timezone.utc)
+    if _in_window(_windows(block.get("hours_utc")), utc):
+        return True
+    rules = block.get("windows")
+    if not isinstance(rules, list):
+        return False
+    for rule in rules:
+        if not isinstance(rule, Mapping) or not (hours := _windows(rule.get("hours_utc"))):
+            continue
+        days = rule.get("weekdays")
+        if days is not None:
+            if not isinstance(days, list):
+                continue
+            allowed = {d if isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
+                       else _WEEKDAYS.get(d.strip().lower()) if isinstance(d, str) else None for d in days}
+            if _calendar(block.get("weekday_timezone"), utc).isoweekday() not in allowed:
+                continue
+        if _in_window(hours, utc):
+            return True
+    return False
+
+
+def _calendar(zone: Any, utc: datetime) -> datetime:
+    if isinstance(zone, str) and zone.strip():
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return utc.astimezone(ZoneInfo(zone.strip()))
+        except (ValueError, ZoneInfoNotFoundError):
+            return utc
+    return utc
+
+
+def _moment(value: Any) -> datetime | None:
+    """A spend log's timestamp as an aware UTC datetime (naive ones are UTC), or None."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text if "T" in text else text.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class RatePlan:
@@ -561,7 +715,8 @@ class RatePlan:
     (service tier, tier) combination are computed on first use and cached. `cost()` is the same
     computation as `cost_of`, without re-reading the entry for every request."""
 
-    def __init__(self, prices: Mapping[str, Any], provider: str | None, vertex_location: str | None = None) -> None:
+    def __init__(self, prices: Mapping[str, Any], provider: str | None, vertex_location: str | None = None,
+                 model: str | None = None) -> None:
         if provider in HALF_PRICE_CACHE_PROVIDERS and prices.get(CACHE_READ) is None:
             base_input = _number(prices.get(INPUT))
             if base_input is not None:
@@ -574,6 +729,33 @@ class RatePlan:
         self._cache: dict[tuple[Any, ...], TokenRates] = {}
         self.vertex_location = vertex_location
         self._uplifts: dict[tuple[str | None, str | None], Decimal | None] = {}
+        self.free = provider in FREE_PROVIDERS
+        # Vertex AI's own calculator (vertex_ai/cost_calculator.py `_handle_128k_pricing`) takes
+        # over when the entry has an `_above_128k_tokens` token price.
+        self.vertex_128k = provider == "vertex_ai" and (
+            prices.get(VERTEX_128K_INPUT) is not None or prices.get(VERTEX_128K_OUTPUT) is not None)
+        self.unsupported = _unsupported(prices, provider, model)
+        self.dashscope = provider in DASHSCOPE_PROVIDERS
+        block = prices.get("off_peak_pricing")
+        self.off_peak_block: Mapping[str, Any] | None = block if isinstance(block, Mapping) else None
+        self.explicit_cache = any(k.startswith("explicit_cache_read_input_token_cost") for k in prices) or (
+            self.off_peak_block is not None and "explicit_cache_read_input_token_cost" in self.off_peak_block)
+        specific = prices.get(PROVIDER_SPECIFIC) if provider in ("anthropic", "bedrock") else None
+        self.multipliers: Mapping[str, Any] = specific if isinstance(specific, Mapping) else {}
+
+    @property
+    def python_only(self) -> str | None:
+        """Why this plan's requests need the reference formula (not the token-rate table of the
+        SQL engines), or None."""
+        if self.unsupported is not None:
+            return self.unsupported
+        if self.vertex_128k:
+            return "vertex-above-128k"
+        if self.off_peak_block is not None:
+            return "off-peak"
+        if self.dashscope:
+            return "dashscope-calculator"
+        return None
 
     def uplift(self, vertex_location: str | None, data_residency: str | None) -> Decimal | None:
         """The multiplier on the whole request: Vertex AI's regional-endpoint uplift (unless the
@@ -594,15 +776,30 @@ class RatePlan:
         found = self._uplifts[key] = None if factor == 1 else factor
         return found
 
+    def tier_of(self, service_tier: str | None) -> str | None:
+        """The service tier the provider's cost function is given (None where it is not passed)."""
+        return None if self.provider in NO_SERVICE_TIER_PROVIDERS else service_tier
+
+    def off_peak(self, usage: Usage) -> Mapping[str, Any] | None:
+        """The entry's off-peak block when it is open at the time LiteLLM priced the request."""
+        if self.off_peak_block is None:
+            return None
+        moment = _moment(usage.billed_at)
+        if moment is None:
+            raise NotRecomputed("off-peak-without-time", "off-peak pricing depends on when LiteLLM priced the "
+                                "request, and the row has no endTime")
+        return self.off_peak_block if off_peak_open(self.off_peak_block, moment) else None
+
     def rates(self, usage: Usage) -> TokenRates:
-        tier = usage.service_tier
+        tier = self.tier_of(usage.service_tier)
+        block = self.off_peak(usage)
         if self.table:
             index = _table_index(self.table, usage.prompt_tokens)
             if index is not None:
-                key: tuple[Any, ...] = ("table", index, tier)
+                key: tuple[Any, ...] = ("table", index, tier, block is not None)
                 found = self._cache.get(key)
                 if found is None:
-                    found = self._cache[key] = _rates(self.prices, tier, [], self.table[index][2])
+                    found = self._cache[key] = _rates(self.prices, tier, [], self.table[index][2], block)
                 return found
         thresholds = self._thresholds.get(tier)
         if thresholds is None:
@@ -614,38 +811,163 @@ class RatePlan:
                 crossed += 1
             else:
                 break
-        key = (tier, crossed)
+        key = (tier, crossed, block is not None)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = _rates(self.prices, tier, [t for _, t in thresholds[:crossed]], None)
+            found = self._cache[key] = _rates(self.prices, tier, [t for _, t in thresholds[:crossed]], None, block)
         return found
 
     def cost(self, usage: Usage, *, vertex_location: str | None = None, data_residency: str | None = None) -> Decimal:
         """USD for one request before any discount (`vertex_location` defaults to the plan's)."""
+        if self.unsupported is not None:
+            raise NotRecomputed(self.unsupported)
+        if self.free:
+            return _ZERO
+        if self.vertex_128k:
+            return self._vertex_128k(usage, vertex_location or self.vertex_location)
+        if self.dashscope:
+            return self._dashscope(usage)
+        if usage.explicit_cache and usage.cached_tokens and self.explicit_cache:
+            raise NotRecomputed("explicit-cache-read", "cached reads of an explicit cache bill at "
+                                "explicit_cache_read_input_token_cost")
         rates = self.rates(usage)
-        writes = usage.cache_creation_tokens
-        text_in = usage.prompt_tokens - usage.cached_tokens - writes - usage.audio_input_tokens
-        total = (
-            (text_in if text_in > 0 else 0) * rates.input
-            + usage.cached_tokens * rates.cache_read
-            + usage.audio_input_tokens * rates.audio_input
-        )
-        if writes or usage.cache_creation_1h_tokens or usage.cache_creation_12h_tokens:
-            long_writes = usage.cache_creation_1h_tokens + usage.cache_creation_12h_tokens
-            unattributed = writes - usage.cache_creation_short_tokens - long_writes
-            total += ((unattributed if unattributed > 0 else 0) + usage.cache_creation_short_tokens) * rates.cache_write
-            total += (usage.cache_creation_1h_tokens * rates.cache_write_1h
-                      + usage.cache_creation_12h_tokens * rates.cache_write_12h)
-        if usage.reasoning_tokens > 0 or usage.audio_output_tokens > 0:
-            text_out = usage.completion_tokens - usage.reasoning_tokens - usage.audio_output_tokens
-            total += ((text_out if text_out > 0 else 0) * rates.output + usage.reasoning_tokens * rates.reasoning
-                      + usage.audio_output_tokens * rates.audio_output)
-        else:
-            total += usage.completion_tokens * rates.output
+        total = _input_cost(usage, rates) + _output_cost(usage, rates)
         uplift = self.uplift(vertex_location or self.vertex_location, data_residency)
         if uplift is not None:
             total *= uplift
+        if self.multipliers:
+            total *= self.multiplier(usage)
         return total
+
+    def multiplier(self, usage: Usage) -> Decimal:
+        """Anthropic's (and Bedrock's) `provider_specific_entry` surcharges: the region the request
+        was served in (`usage.inference_geo`, unless `global`) and Anthropic's fast mode."""
+        factor = Decimal(1)
+        geo = (usage.inference_geo or "").lower()
+        if geo and geo not in ("global", "not_available"):
+            factor *= _number(self.multipliers.get(geo)) or Decimal(1)
+        if usage.speed == "fast" and self.provider == "anthropic":
+            factor *= _number(self.multipliers.get("fast")) or Decimal(1)
+        return factor
+
+
+    def _dashscope(self, u: Usage) -> Decimal:
+        """Alibaba's calculator (dashscope/cost_calculator.py): the `tiered_pricing` row of the whole
+        input prices every token; cache writes at one rate; no modality, context-tier or
+        service-tier prices."""
+        if u.explicit_cache and u.cached_tokens and self.explicit_cache:
+            raise NotRecomputed("explicit-cache-read", "cached reads of an explicit cache bill at "
+                                "explicit_cache_read_input_token_cost")
+        text = max(u.prompt_tokens - u.cached_tokens - u.cache_creation_tokens, 0)
+        p = _Rates(self.prices, None)
+        input_rate, output_rate = p.rate(INPUT, _ZERO), p.rate(OUTPUT, _ZERO)
+        cache_read, cache_write = p.rate(CACHE_READ, input_rate), p.rate(CACHE_WRITE, input_rate)
+        reasoning = p.get("output_cost_per_reasoning_token", None)
+        index = _table_index(self.table, text + u.cached_tokens + u.cache_creation_tokens) if self.table else None
+        if index is not None:
+            row = self.table[index][2]
+            t = _Rates(row, None)
+            input_rate = t.rate(INPUT, _ZERO)
+            cache_read, cache_write = t.rate(CACHE_READ, input_rate), t.rate(CACHE_WRITE, input_rate)
+            if "output_cost_per_reasoning_token" in row:
+                reasoning = t.rate("output_cost_per_reasoning_token", _ZERO)
+            elif OUTPUT in row:
+                reasoning = None
+            if OUTPUT in row:
+                output_rate = t.rate(OUTPUT, _ZERO)
+        block = self.off_peak(u) or {}
+
+        def peak(key: str, standard: Decimal | None) -> Decimal | None:
+            value = _number(block.get(key))
+            return standard if value is None else value
+
+        input_rate, output_rate = peak(INPUT, input_rate) or _ZERO, peak(OUTPUT, output_rate) or _ZERO
+        cache_read, cache_write = peak(CACHE_READ, cache_read) or _ZERO, peak(CACHE_WRITE, cache_write) or _ZERO
+        reasoning = peak("output_cost_per_reasoning_token", reasoning)
+        completion = max(u.completion_tokens - u.reasoning_tokens, 0)
+        return (text * input_rate + u.cached_tokens * cache_read + u.cache_creation_tokens * cache_write
+                + completion * output_rate + u.reasoning_tokens * (output_rate if reasoning is None else reasoning))
+
+    def _vertex_128k(self, usage: Usage, vertex_location: str | None) -> Decimal:
+        """Every prompt token at one input rate, every completion token at one output rate; each
+        side's `_above_128k_tokens` rate applies when that side has more than 128,000 tokens."""
+        def side(tokens: int, base: str, above: str) -> Decimal:
+            high = _number(self.prices.get(above))
+            rate = high if tokens > 128_000 and high is not None else (_number(self.prices.get(base)) or _ZERO)
+            return tokens * rate
+
+        total = (side(usage.prompt_tokens, INPUT, VERTEX_128K_INPUT)
+                 + side(usage.completion_tokens, OUTPUT, VERTEX_128K_OUTPUT))
+        uplift = self.uplift(vertex_location, None)
+        return total * uplift if uplift is not None else total
+
+
+# Catalog field of per-request multipliers (geo surcharges, fast mode), not a price of its own.
+PROVIDER_SPECIFIC = "provider_specific_entry"
+def _input_cost(u: Usage, rates: TokenRates) -> Decimal:
+    """The prompt side of `generic_cost_per_token`: uncached text, cached reads (audio and image
+    ones at their own cache price), cache writes by lifetime, audio, image and video tokens."""
+    cached, writes, prompt = u.cached_tokens, u.cache_creation_tokens, u.prompt_tokens
+    c_audio = c_text = c_image = 0
+    audio, image, video = u.audio_input_tokens, u.image_input_tokens, u.video_input_tokens
+    if u.cached_text_tokens or u.cached_audio_tokens or u.cached_image_tokens:
+        c_audio = min(u.cached_audio_tokens, cached)
+        c_text = min(u.cached_text_tokens, cached - c_audio)
+        c_image = min(u.cached_image_tokens, cached - c_audio - c_text)
+        audio, image = max(audio - c_audio, 0), max(image - c_image, 0)
+    text = max(u.text_input_tokens - c_text, 0)
+    if (cached or writes) and text + cached + audio + writes + image + video > prompt:
+        # the cached and per-modality counts overlap: a modality bills what the cache left
+        budget = max(prompt - cached - writes, 0)
+        audio = min(audio, budget)
+        image = min(image, budget - audio)
+        video = min(video, budget - audio - image)
+        text = budget - audio - image - video
+    elif text == 0:  # no text count reported: text is what the other counts leave
+        text = max(prompt - cached - audio - writes - image - video, 0)
+    total = (text * rates.input + (cached - c_audio - c_image) * rates.cache_read + c_audio * rates.cache_read_audio
+             + c_image * rates.cache_read_image + audio * rates.audio_input + image * rates.image_input
+             + video * rates.video_input)
+    if writes or u.cache_creation_1h_tokens or u.cache_creation_12h_tokens:
+        long_writes = u.cache_creation_1h_tokens + u.cache_creation_12h_tokens
+        unattributed = writes - u.cache_creation_short_tokens - long_writes
+        total += ((unattributed if unattributed > 0 else 0) + u.cache_creation_short_tokens) * rates.cache_write
+        total += u.cache_creation_1h_tokens * rates.cache_write_1h + u.cache_creation_12h_tokens * rates.cache_write_12h
+    return total
+
+
+def _output_cost(u: Usage, rates: TokenRates) -> Decimal:
+    """The completion side: text, reasoning, audio, image and video tokens, each at its rate
+    (reasoning nested inside a reported text count is taken out of it)."""
+    reasoning, other = u.reasoning_tokens, u.audio_output_tokens + u.image_output_tokens + u.video_output_tokens
+    reported = u.text_output_tokens
+    text = reported - min(reasoning, reported, max(reported + reasoning + other - u.completion_tokens, 0))
+    if text == 0:
+        if not (reasoning or other):
+            return u.completion_tokens * rates.output
+        text = max(0, u.completion_tokens - reasoning - other)
+    return (text * rates.output + reasoning * rates.reasoning + u.audio_output_tokens * rates.audio_output
+            + u.image_output_tokens * rates.image_output + u.video_output_tokens * rates.video_output)
+
+
+VERTEX_128K_INPUT = "input_cost_per_token_above_128k_tokens"
+VERTEX_128K_OUTPUT = "output_cost_per_token_above_128k_tokens"
+
+
+# Providers priced by Alibaba's own calculator.
+DASHSCOPE_PROVIDERS = frozenset({"dashscope", "qwencloud", "qwen_ai_platform"})
+# Vertex AI models LiteLLM prices by tokens even when their entry has character prices
+# (vertex_ai/cost_calculator.py `cost_router`).
+_VERTEX_TOKEN_MODELS = ("claude", "llama", "mistral", "jamba", "codestral", "gemma", "gemini-2")
+
+
+def _unsupported(prices: Mapping[str, Any], provider: str | None, model: str | None) -> str | None:
+    """The billing rule LiteLLM prices this entry's requests by that costctl cannot recompute
+    from a spend-log row, or None."""
+    if provider == "vertex_ai" and (prices.get(INPUT) is None or not any(w in (model or "") for w in _VERTEX_TOKEN_MODELS)) \
+            and (prices.get("input_cost_per_character") is not None or prices.get("output_cost_per_character") is not None):
+        return "vertex-character-pricing"  # needs the request's character counts, which logs do not keep
+    return None
 
 
 def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -> TokenRates:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -94,15 +95,76 @@ def resolve(
         if provider:
             candidates.append(f"{provider}/{stripped}")
         candidates.append(stripped)
+    version_free = strip_version(bare, provider)
+    if version_free != bare:
+        if provider:
+            candidates.append(f"{provider}/{version_free}")
+        candidates.append(version_free)
     tried: list[str] = []
-    for key in candidates:
-        if key in tried:
+    lower = catalog.lowercase_keys
+    for candidate in candidates:
+        if candidate in tried:
             continue
-        tried.append(key)
-        entry = catalog.entries.get(key)
+        tried.append(candidate)
+        key = candidate if candidate in catalog.entries else lower.get(candidate.lower())  # exact, then any case
+        entry = catalog.entries.get(key) if key is not None else None
         if entry is not None and provider_matches(entry.get("litellm_provider"), provider):
+            if provider == "together_ai" and "input_cost_per_token" not in entry:
+                break  # LiteLLM prices it by its size bucket instead
             return Resolution(model, provider, key, entry, tuple(tried))
+    bucket = size_bucket(bare, provider)
+    if bucket is not None and bucket in catalog.entries:
+        tried.append(bucket)
+        return Resolution(model, provider, bucket, catalog.entries[bucket], tuple(tried))
     return Resolution(model, provider, None, None, tuple(tried))
+
+
+def strip_version(model: str, provider: str | None) -> str:
+    """The name LiteLLM looks up when a versioned one is not in the catalog (utils.py
+    `_strip_model_name`): Vertex AI, Gemini and Databricks drop a trailing `-<digits>` (`-001`);
+    fine-tunes (`ft:`) drop their last three `:` fields; others drop an ISO date (`-2024-08-06`).
+    Bedrock names are resolved by their own rules and are left as they are."""
+    if provider in ("bedrock", "bedrock_converse"):
+        return model
+    if provider in ("vertex_ai", "gemini", "databricks"):
+        return re.sub(r"-\d+$", "", model)
+    if "ft:" in model:
+        return re.sub(r"(:[^:]*){3}$", "", model)
+    return re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model)
+
+
+# Parameter-count buckets (billions, upper bounds inclusive) LiteLLM prices unlisted models of
+# these providers by (together_ai/cost_calculator.py, fireworks_ai/cost_calculator.py).
+_TOGETHER_BUCKETS = ((4, "together-ai-up-to-4b"), (8, "together-ai-4.1b-8b"), (21, "together-ai-8.1b-21b"),
+                     (41, "together-ai-21.1b-41b"), (80, "together-ai-41.1b-80b"), (110, "together-ai-81.1b-110b"))
+_FIREWORKS_BUCKETS = ((4, "fireworks-ai-up-to-4b"), (16, "fireworks-ai-4.1b-to-16b"))
+
+
+def size_bucket(model: str, provider: str | None) -> str | None:
+    """The catalog key of the size bucket an unlisted Together AI or Fireworks AI model is priced
+    by, from the parameter count in its name (`70b`; Fireworks also `8x7b` and `1p5b`); None when
+    the provider has no buckets or (Together) the name states no size it covers."""
+    name = model.lower()
+    if provider == "together_ai":
+        found = re.search(r"(\d+b)", name)
+        if found is None:
+            return None
+        size = float(found.group(1)[:-1])
+        return next((key for bound, key in _TOGETHER_BUCKETS if size <= bound), None)
+    if provider is not None and provider.startswith("fireworks_ai"):
+        moe = re.search(r"(\d+)x(\d+)b", name)
+        if moe:
+            total = int(moe.group(1)) * int(moe.group(2))
+            if total <= 56:
+                return "fireworks-ai-moe-up-to-56b"
+            if total <= 176:
+                return "fireworks-ai-56b-to-176b"
+        found = re.search(r"(\d+(?:p\d+)?)b", name)
+        if found is None:
+            return "fireworks-ai-default"
+        size = float(found.group(1).replace("p", "."))
+        return next((key for bound, key in _FIREWORKS_BUCKETS if size <= bound), "fireworks-ai-above-16b")
+    return None
 
 
 def closest_keys(model: str, catalog: Catalog, limit: int = 5) -> list[str]:

@@ -58,6 +58,14 @@ class Catalog:
         return f"catalog: {self.name} {version} ({self.source}, {self.count:,} entries, sha256 {self.sha256[:12]})"
 
     @cached_property
+    def lowercase_keys(self) -> dict[str, str]:
+        """Lower-cased key -> key (LiteLLM matches catalog keys in any case after an exact miss)."""
+        out: dict[str, str] = {}
+        for key in self.entries:
+            out.setdefault(key.lower(), key)
+        return out
+
+    @cached_property
     def providers(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for entry in self.entries.values():

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from costctl.money import number
+from costctl.pricing import NotRecomputed
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, read_rows
 from costctl.usage.record import Skip, SpendRow, tags_of, to_record
@@ -221,7 +222,12 @@ class Reconciler:
         if row.cache_hit or row.failed:
             expected = ZERO
         else:
-            expected = priced.cost(row.usage, vertex_location=row.vertex_location, data_residency=row.data_residency)
+            try:
+                expected = priced.cost(row.usage, vertex_location=row.vertex_location,
+                                       data_residency=row.data_residency)
+            except NotRecomputed as exc:
+                self.skip(row.file, row.line, f"not recomputed: {exc.feature}", exc.detail)
+                return
         t.rows_reconciled += 1
         t.recorded += row.spend
         t.expected += expected

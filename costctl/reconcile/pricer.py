@@ -17,7 +17,7 @@ from typing import Any
 from costctl.catalog.resolve import resolve
 from costctl.catalog.store import Catalog
 from costctl.config.model import Config
-from costctl.pricing import CACHE_READ, INPUT, NONE, EffectivePrices, RatePlan, Usage, effective_prices
+from costctl.pricing import CACHE_READ, INPUT, NONE, PROVIDER_SPECIFIC, EffectivePrices, RatePlan, Usage, effective_prices
 
 ZERO = Decimal(0)
 
@@ -46,7 +46,8 @@ class Priced:
         if found is None:
             entry = {"effective": self.entry, "default": self.default_entry or {},
                      "no-cache-discount": without_cache_discount(self.entry)}[which]
-            found = self._plans[which] = RatePlan(entry, self.provider, self.vertex_location)
+            found = self._plans[which] = RatePlan(entry, self.provider, self.vertex_location,
+                                                  self.configured_models[-1] if self.configured_models else None)
         return found
 
     def cost(self, usage: Usage, which: str = "effective", *, vertex_location: str | None = None,
@@ -113,6 +114,8 @@ class Pricer:
         default = None
         if ep.custom and ep.catalog.entry:
             default = dict(ep.catalog.entry)
+        elif ep.catalog.entry and PROVIDER_SPECIFIC in ep.catalog.entry:
+            entry[PROVIDER_SPECIFIC] = ep.catalog.entry[PROVIDER_SPECIFIC]
         location = dep.params.get("vertex_location")
         return Priced(
             key=dep.deployment_id,
@@ -147,6 +150,7 @@ class Pricer:
                 discount=discount_for(self.discounts, res.provider or provider, model),
                 vertex_location=None,
                 price_by_response_model=False,
+                configured_models=(model,),
             )
             self._fallback[cache_key] = found
         return found

@@ -16,22 +16,70 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# The token counts a row carries (columns of the parsed row).
-TOKENS = ("pt", "ct", "cached", "writes", "w_short", "w1h", "w12h", "reasoning", "audio_in", "audio_out")
+# The token counts a parsed row carries, as the usage block reports them (-1: text not reported).
+REPORTED = ("pt", "ct", "cached", "writes", "w_short", "w1h", "w12h", "reasoning", "audio_in", "audio_out",
+            "text_in", "image_in", "video_in", "c_text", "c_audio", "c_image", "text_out", "image_out", "video_out")
 
-# (rate, the tokens billed at it): RatePlan.cost, term by term. Every count is >= 0 on this path,
-# so "reasoning or audio output present" needs no branch: with both 0 the output term is ct.
+# What LiteLLM bills of them (`generic_cost_per_token`; pricing._input_cost / _output_cost), in
+# steps a later step may build on: each step is one SELECT over the previous one.
+BILLED_STEPS: tuple[dict[str, str], ...] = (
+    {"b_caudio": "least(c_audio, cached)"},
+    {"b_ctext": "least(c_text, cached - b_caudio)"},
+    {"b_cimage": "least(c_image, cached - b_caudio - b_ctext)"},
+    {"a0": "greatest(audio_in - b_caudio, 0)", "i0": "greatest(image_in - b_cimage, 0)",
+     "t0": "greatest(greatest(text_in, 0) - b_ctext, 0)", "budget": "greatest(pt - cached - writes, 0)",
+     "o0": "greatest(text_out, 0) - least(reasoning, greatest(text_out, 0), "
+           "greatest(greatest(text_out, 0) + reasoning + audio_out + image_out + video_out - ct, 0))"},
+    # cached and per-modality counts overlap: a modality bills only what the cache left
+    {"overlap": "(cached > 0 OR writes > 0) AND t0 + cached + a0 + writes + i0 + video_in > pt"},
+    {"b_audio": "CASE WHEN overlap THEN least(a0, budget) ELSE a0 END"},
+    {"b_image": "CASE WHEN overlap THEN least(i0, budget - b_audio) ELSE i0 END"},
+    {"b_video": "CASE WHEN overlap THEN least(video_in, budget - b_audio - b_image) ELSE video_in END"},
+    {"b_text": "CASE WHEN overlap THEN budget - b_audio - b_image - b_video WHEN t0 = 0 "
+               "THEN greatest(pt - cached - a0 - writes - i0 - video_in, 0) ELSE t0 END",
+     "b_out": "CASE WHEN o0 <> 0 THEN o0 WHEN reasoning + audio_out + image_out + video_out = 0 THEN ct "
+              "ELSE greatest(ct - reasoning - audio_out - image_out - video_out, 0) END"},
+)
+
+# (rate, the billed tokens at it): RatePlan.cost, term by term.
 TERMS: tuple[tuple[str, str], ...] = (
-    ("input", "greatest({pt} - {cached} - {writes} - {audio_in}, 0)"),
-    ("cache_read", "{cached}"),
-    ("audio_input", "{audio_in}"),
+    ("input", "{b_text}"),
+    ("cache_read", "{cached} - {b_caudio} - {b_cimage}"),
+    ("cache_read_audio", "{b_caudio}"),
+    ("cache_read_image", "{b_cimage}"),
+    ("audio_input", "{b_audio}"),
+    ("image_input", "{b_image}"),
+    ("video_input", "{b_video}"),
     ("cache_write", "greatest({writes} - {w_short} - {w1h} - {w12h}, 0) + {w_short}"),
     ("cache_write_1h", "{w1h}"),
     ("cache_write_12h", "{w12h}"),
-    ("output", "greatest({ct} - {reasoning} - {audio_out}, 0)"),
+    ("output", "{b_out}"),
     ("reasoning", "{reasoning}"),
     ("audio_output", "{audio_out}"),
+    ("image_output", "{image_out}"),
+    ("video_output", "{video_out}"),
 )
+TOKENS = REPORTED + tuple(name for step in BILLED_STEPS for name in step)
+# The request facts a row's rates depend on besides its plan and prompt size: service tier,
+# Vertex location, data residency, Anthropic's inference geo and speed.
+RATE_KEYS = ("tier", "vloc", "resid", "geo", "speed")
+
+
+def billed(relation: str) -> str:
+    """SELECT every column of `relation` plus the billed counts, one nested SELECT per step."""
+    query = relation
+    for step in BILLED_STEPS:
+        columns = ", ".join(f"{expr} AS {name}" for name, expr in step.items())
+        query = f"SELECT *, {columns} FROM ({query}) b"
+    return query
+
+
+def rate_join(rates: str, row: str = "v") -> str:
+    """SQL: the rate row of `rates` that matches the row's rate keys and prompt size."""
+    keys = " AND ".join(f"{rates}.{k} = {row}.{k}" for k in RATE_KEYS)
+    return f"{keys} AND {row}.pt BETWEEN {rates}.lo AND {rates}.hi"
+
+
 RATES = tuple(rate for rate, _ in TERMS)
 # The plans a row is priced under: what it should cost, what the catalog default would charge
 # (default-price) and what billing cached reads at the input price would charge

@@ -52,6 +52,7 @@ MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "500MB")  # beyond it Duc
 SPEND = r"[0-9]{1,14}(\.[0-9]{1,24})?|[0-9](\.[0-9]{1,16})?e-0?[1-8]"
 TOKENS = "[0-9]{1,15}"
 TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?(Z|\+00:00)?"
+RATE_KEYS = ", ".join(f"v.{k}" for k in sql.RATE_KEYS)
 AZURE_DETAIL = ("{} has no base_model: LiteLLM priced it by the model Azure returned, which the log's model "
                 "column does not record; set model_info.base_model")
 
@@ -71,18 +72,26 @@ PATHS = {
     **{f"uo_{k}": f"{_UO}.cache_creation_token_details.{k}" for k in _TTL},
     "uo_tier": _UO + ".service_tier", "meta_tier": "$.service_tier", "bd_tier": "$.cost_breakdown.service_tier",
     "vloc": "$.cost_breakdown.vertex_location", "resid": "$.cost_breakdown.data_residency",
+    "pd_text": _PD + ".text_tokens", "pd_image": _PD + ".image_tokens", "pd_video": _PD + ".video_tokens",
+    "ctd_text": _PD + ".cached_tokens_details.text_tokens", "ctd_audio": _PD + ".cached_tokens_details.audio_tokens",
+    "ctd_image": _PD + ".cached_tokens_details.image_tokens", "cd_text": _CD + ".text_tokens",
+    "cd_image": _CD + ".image_tokens", "cd_video": _CD + ".video_tokens",
+    "geo": _UO + ".inference_geo", "speed": _UO + ".speed", "cache_type": _PD + ".cache_type",
+    # present: the row goes to the reference code (record.usage_of)
+    "uo_cost": _UO + ".cost",
 }
 _INDEX = {name: i + 1 for i, name in enumerate(PATHS)}  # SQL lists are 1-based
-INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", "uo_tier", "meta_tier", "bd_tier", "vloc",
-                                           "resid")]
-TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid")
+TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid", "geo", "speed", "cache_type")
+INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", "uo_cost", *TEXT_PATHS)]
 # JSON types a JSONL field may have for the SQL to read it as the reference does
 _JSON_TYPES = {"request_id": ("VARCHAR", "UBIGINT", "BIGINT"), "spend": ("VARCHAR", "UBIGINT", "BIGINT", "DOUBLE"),
                "prompt_tokens": ("VARCHAR", "UBIGINT", "BIGINT"), "completion_tokens": ("VARCHAR", "UBIGINT", "BIGINT"),
                "cache_hit": ("VARCHAR", "BOOLEAN"), "startTime": ("VARCHAR",)}
 PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGINT, writes BIGINT, w_short BIGINT, "
-          "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, tier VARCHAR, "
-          "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
+          "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, text_in BIGINT, "
+          "image_in BIGINT, video_in BIGINT, c_text BIGINT, c_audio BIGINT, c_image BIGINT, text_out BIGINT, "
+          "image_out BIGINT, video_out BIGINT, tier VARCHAR, vloc VARCHAR, resid VARCHAR, geo VARCHAR, "
+          "speed VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
           "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
 PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
 
@@ -397,7 +406,8 @@ class VectorizedReconciler:
               f"regexp_full_match(coalesce({spend}, ''), '{SPEND}')",
               f"regexp_full_match(coalesce({f['prompt_tokens']}, ''), '{TOKENS}')",
               f"regexp_full_match(coalesce({f['completion_tokens']}, ''), '{TOKENS}')",
-              "x.__shape_ok", "(x.__meta_empty OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok]
+              "x.__shape_ok", "(x.__meta_empty OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok,
+              f"coalesce({raw('uo_cost')} = 'null', true)", f"coalesce({text('cache_type')} <> 'ephemeral', true)"]
         ts = "NULL"
         if self.need_time:
             t = f["startTime"]
@@ -426,10 +436,21 @@ class VectorizedReconciler:
             "reasoning": n("reasoning"),
             "audio_in": n("audio_in"),
             "audio_out": n("audio_out"),
+            "text_in": n("pd_text"),
+            "image_in": n("pd_image"),
+            "video_in": n("pd_video"),
+            "c_text": n("ctd_text"),
+            "c_audio": n("ctd_audio"),
+            "c_image": n("ctd_image"),
+            "text_out": n("cd_text"),
+            "image_out": n("cd_image"),
+            "video_out": n("cd_video"),
             "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
                      f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
             "vloc": f"coalesce({text('vloc')}, '')",
             "resid": f"coalesce({text('resid')}, '')",
+            "geo": f"coalesce({text('geo')}, '')",
+            "speed": f"coalesce({text('speed')}, '')",
             "hit": f"coalesce(regexp_full_match({f['cache_hit']}, '\\s*true\\s*', 'i'), false)",
             "failed": f"coalesce(regexp_full_match({f['status']}, '\\s*failure\\s*', 'i'), false)",
             "mid": f"coalesce({f['model_id']}, '')",
@@ -526,11 +547,18 @@ class VectorizedReconciler:
         if abs(spend) >= Decimal("1e13") or spend != spend.quantize(Decimal(1).scaleb(-self.dialect.scale)):
             raise Unsupported(f"{row.file}:{row.line}: spend {spend} has more digits than DECIMAL(38,24)")
         u = row.usage
+        if u.reported_cost is not None:
+            raise Unsupported(f"{row.file}:{row.line}: a provider-reported cost (usage.cost)")
+        if u.explicit_cache and u.cached_tokens:
+            raise Unsupported(f"{row.file}:{row.line}: cached reads of an explicit cache")
         ts = row.start_time.replace(tzinfo=None) if row.start_time is not None else None
         return (row.request_id, spend, u.prompt_tokens, u.completion_tokens, u.cached_tokens,
                 u.cache_creation_tokens, u.cache_creation_short_tokens, u.cache_creation_1h_tokens,
                 u.cache_creation_12h_tokens, u.reasoning_tokens, u.audio_input_tokens, u.audio_output_tokens,
-                u.service_tier or "", row.vertex_location or "", row.data_residency or "", row.cache_hit, row.failed,
+                u.text_input_tokens, u.image_input_tokens, u.video_input_tokens, u.cached_text_tokens,
+                u.cached_audio_tokens, u.cached_image_tokens, u.text_output_tokens, u.image_output_tokens,
+                u.video_output_tokens, u.service_tier or "", row.vertex_location or "", row.data_residency or "",
+                u.inference_geo or "", u.speed or "", row.cache_hit, row.failed,
                 row.model_id, row.model_group, row.model, row.provider, row.api_key, row.user, row.team_id, ts)
 
     # -- 3. pricing and totals -------------------------------------------------------------
@@ -557,8 +585,7 @@ class VectorizedReconciler:
                          CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 't')} END AS expected,
                          {rate_columns}
                   FROM v JOIN k USING (mid, mg, mdl, prov)
-                  JOIN t ON t.pid = k.pid AND t.tier = v.tier AND t.vloc = v.vloc AND t.resid = v.resid
-                        AND v.pt BETWEEN t.lo AND t.hi
+                  JOIN t ON t.pid = k.pid AND {sql.rate_join('t', 'v')}
                   WHERE k.azure IS NULL) x""")
         # one pass over j, nothing row-sized kept but the mismatches: sums per (group, cause,
         # unpriced), from which totals, causes and groups follow exactly, and each mismatched row
@@ -591,8 +618,8 @@ class VectorizedReconciler:
                             "outside-window", lambda _row: "startTime outside --since/--until")
             window = f"ts IS NOT NULL AND {window}"
         names = ", ".join(PARSED_NAMES)
-        con.execute(f"CREATE VIEW v0 AS SELECT src, ord, {names} FROM r WHERE fast AND {window} "
-                    f"UNION ALL SELECT src, ord, {names} FROM s")
+        con.execute("CREATE VIEW v0 AS " + sql.billed(f"SELECT src, ord, {names} FROM r WHERE fast AND {window} "
+                                                       f"UNION ALL SELECT src, ord, {names} FROM s"))
         # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
         # the exact comparison then runs on those rows only
         candidates = con.execute("SELECT count(*) FROM (SELECT hash(rid) FROM v0 GROUP BY ALL HAVING count(*) > 1)"
@@ -649,7 +676,7 @@ class VectorizedReconciler:
                 ))
             _load(con, "k", k_rows, self._tmp)
         reader.close()
-        self.rate_table(con, "SELECT DISTINCT k.pid, v.tier, v.vloc, v.resid FROM v JOIN k USING (mid, mg, mdl, prov) "
+        self.rate_table(con, f"SELECT DISTINCT k.pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
                              "WHERE k.pid > 0")
 
     def plan_id(self, priced: Priced) -> int:
@@ -659,18 +686,17 @@ class VectorizedReconciler:
         return pid
 
     def rate_table(self, con: Any, keys: str) -> None:
-        """t: the folded rates of each (pid, service tier, location, residency) that `keys`
-        selects, per prompt-size interval."""
+        """t: the folded rates of each (pid, rate keys) that `keys` selects, per prompt-size interval."""
         t_rows: list[tuple[Any, ...]] = []
-        for pid, tier, vloc, resid in con.execute(keys).fetchall():
-            t_rows.extend((pid, tier, vloc, resid, *row) for row in self._intervals(self._plans[pid], tier, vloc,
-                                                                                    resid))
+        for pid, *facts in con.execute(keys).fetchall():
+            t_rows.extend((pid, *facts, *row) for row in self._intervals(self._plans[pid], *facts))
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
-        con.execute(f"CREATE TABLE t (pid INTEGER, tier VARCHAR, vloc VARCHAR, resid VARCHAR, lo BIGINT, hi BIGINT, "
-                    f"{rates})")
+        key_columns = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
+        con.execute(f"CREATE TABLE t (pid INTEGER, {key_columns}, lo BIGINT, hi BIGINT, {rates})")
         _load(con, "t", t_rows, self._tmp)
 
-    def _intervals(self, priced: Priced, tier: str, vloc: str, resid: str) -> list[tuple[Any, ...]]:
+    def _intervals(self, priced: Priced, tier: str, vloc: str, resid: str, geo: str,
+                   speed: str) -> list[tuple[Any, ...]]:
         """(lo, hi, rates of each plan) for every prompt-size interval over which none of the
         plans' rates change, covering 0 .. 2^63-1."""
         service_tier = tier or None
@@ -680,9 +706,12 @@ class VectorizedReconciler:
         for plan in plans:
             if plan is None:
                 continue
+            if plan.python_only is not None:
+                raise Unsupported(f"{priced.key} is billed by a rule only the reference engine applies "
+                                  f"({plan.python_only})")
             for start, end, _row in plan.table:  # a row prices start < prompt <= end
                 starts.update((int(start // 1) + 1, int(end // 1) + 1))
-            for threshold, _text in _thresholds(plan.prices, service_tier):
+            for threshold, _text in _thresholds(plan.prices, plan.tier_of(service_tier)):
                 starts.add(-int(-threshold // 1) if plan.inclusive else int(threshold // 1) + 1)
         bounds = sorted(b for b in starts if 0 <= b < 2**62)
         factor = 1 - priced.discount
@@ -699,6 +728,8 @@ class VectorizedReconciler:
                 rates = plan.rates(usage)
                 uplift = plan.uplift(vloc or plan.vertex_location, resid or None)
                 multiplier = factor * uplift if uplift is not None else factor
+                if plan.multipliers:
+                    multiplier *= plan.multiplier(Usage(inference_geo=geo or None, speed=speed or None))
                 for name in sql.RATES:
                     value = getattr(rates, name) * multiplier
                     if value != value.quantize(scale) or abs(value) >= 1:

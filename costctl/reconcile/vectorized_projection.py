@@ -18,7 +18,7 @@ from costctl import diff
 from costctl.reconcile import sql
 from costctl.reconcile.engine import Options
 from costctl.reconcile.pricer import ResponseModelUnknown
-from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler, _dec, _load
+from costctl.reconcile.vectorized import RATE_KEYS, Unsupported, VectorizedReconciler, _dec, _load
 from costctl.usage.readers import Source
 
 
@@ -54,18 +54,17 @@ class VectorizedProjector(VectorizedReconciler):
         reader.close()
         self._sql_skips(con, "SELECT v.src, v.ord FROM v JOIN k USING (mid, mg, mdl, prov) WHERE k.azure",
                         "azure-response-model-unknown", lambda _row: "")
-        self.rate_table(con, "SELECT DISTINCT k.base_pid, v.tier, v.vloc, v.resid FROM v JOIN k USING (mid, mg, mdl, "
-                             "prov) WHERE NOT k.azure UNION SELECT DISTINCT k.head_pid, v.tier, v.vloc, v.resid FROM v "
+        self.rate_table(con, f"SELECT DISTINCT k.base_pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
+                             f"WHERE NOT k.azure UNION SELECT DISTINCT k.head_pid, {RATE_KEYS} FROM v "
                              "JOIN k USING (mid, mg, mdl, prov) WHERE k.head_pid IS NOT NULL")
-        on = "{0}.tier = v.tier AND {0}.vloc = v.vloc AND {0}.resid = v.resid AND v.pt BETWEEN {0}.lo AND {0}.hi"
         summed = con.execute(f"""
             SELECT k.grp, k.head_pid IS NULL, count(*), count(th.pid),
                    sum(CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 'tb')} END),
                    sum(CASE WHEN v.hit OR v.failed OR th.pid IS NULL THEN 0 ELSE {sql.cost('eff', 'v', 'th')} END),
                    min(v.ts), max(v.ts)
             FROM v JOIN k USING (mid, mg, mdl, prov)
-            JOIN t tb ON tb.pid = k.base_pid AND {on.format('tb')}
-            LEFT JOIN t th ON th.pid = k.head_pid AND {on.format('th')}
+            JOIN t tb ON tb.pid = k.base_pid AND {sql.rate_join('tb')}
+            LEFT JOIN t th ON th.pid = k.head_pid AND {sql.rate_join('th')}
             WHERE NOT k.azure GROUP BY ALL""").fetchall()
         totals = self.totals
         p = diff.Projection(rows_read=totals.rows_read, skipped_by_reason=dict(totals.skipped_by_reason))

@@ -20,7 +20,7 @@ from costctl.pricing import Usage
 # The fields a row is read into; `--map field=column` renames a column to one of them.
 FIELDS = ("request_id", "spend", "prompt_tokens", "completion_tokens", "model_id", "model_group", "model",
           "custom_llm_provider", "startTime", "cache_hit", "status", "metadata", "api_key", "user", "team_id",
-          "request_tags", "end_user")
+          "request_tags", "end_user", "endTime")
 REQUIRED = ("request_id", "spend", "prompt_tokens", "completion_tokens")
 JOIN_COLUMNS = ("model_id", "model_group", "model")
 
@@ -210,6 +210,22 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any],
         audio_input_tokens=_n(pd.get("audio_tokens")),
         audio_output_tokens=_n(cd.get("audio_tokens")),
     )
+    if pd or cd:  # modality counts
+        usage.text_input_tokens = _n(pd.get("text_tokens"))
+        usage.image_input_tokens = _n(pd.get("image_tokens"))
+        usage.video_input_tokens = _n(pd.get("video_tokens"))
+        usage.text_output_tokens = _n(cd.get("text_tokens"))
+        usage.image_output_tokens = _n(cd.get("image_tokens"))
+        usage.video_output_tokens = _n(cd.get("video_tokens"))
+        ctd = pd.get("cached_tokens_details")
+        if type(ctd) is dict:
+            usage.cached_text_tokens = _n(ctd.get("text_tokens"))
+            usage.cached_audio_tokens = _n(ctd.get("audio_tokens"))
+            usage.cached_image_tokens = _n(ctd.get("image_tokens"))
+        usage.explicit_cache = pd.get("cache_type") == "ephemeral"
+    reported = get("cost")
+    if reported is not None and not isinstance(reported, bool):
+        usage.reported_cost = _reported(reported)
     if writes:
         ttl = pd.get("cache_creation_token_details") or get("cache_creation_token_details")
         if type(ttl) is dict:
@@ -220,7 +236,26 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any],
     tier = get("service_tier") or metadata.get("service_tier") or breakdown.get("service_tier")
     if isinstance(tier, str):
         usage.service_tier = tier
+    geo, speed = get("inference_geo"), get("speed")
+    if isinstance(geo, str):
+        usage.inference_geo = geo
+    if isinstance(speed, str):
+        usage.speed = speed
     return usage
+
+
+def _reported(value: Any) -> Decimal | None:
+    """A provider's `usage.cost` as LiteLLM reads it: a finite number (int, float or numeric text)."""
+    if isinstance(value, (int, float)):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return number if number.is_finite() else None
 
 
 def _field(raw: Mapping[str, Any], key: str) -> str:
@@ -253,7 +288,7 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
         model=_field(raw, "model"),
         provider=_field(raw, "custom_llm_provider"),
         spend=spend,
-        usage=usage_of(prompt, completion, metadata, breakdown),
+        usage=_with_time(usage_of(prompt, completion, metadata, breakdown), raw.get("endTime")),
         cache_hit=cache_hit is True or (cache_hit is not None and _text(cache_hit).strip().lower() == "true"),
         failed=_field(raw, "status").lower() == "failure",
         api_key=_text(raw.get("api_key")),
@@ -263,6 +298,11 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
         vertex_location=location if isinstance(location, str) else None,
         data_residency=residency if isinstance(residency, str) else None,
     )
+
+
+def _with_time(usage: Usage, end_time: Any) -> Usage:
+    usage.billed_at = end_time  # parsed only by prices that depend on it (off-peak windows)
+    return usage
 
 
 def tags_of(row: SpendRow) -> tuple[str, ...]:
