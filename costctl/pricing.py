@@ -404,6 +404,8 @@ class Usage:
     video_output_tokens: int = 0
     reported_cost: Decimal | None = None  # the provider's own price of the request (`usage.cost`)
     billed_at: Any = None  # when LiteLLM priced it (the log's endTime, text or datetime): off-peak windows
+    started_at: Any = None  # the log's startTime: with billed_at, the duration per-second prices bill
+    unpriced_feature: str | None = None  # a charge on top of the tokens costctl does not recompute
     explicit_cache: bool = False  # cached reads of an explicit (`ephemeral`) cache
 
 
@@ -543,6 +545,13 @@ class TokenRates:
     cache_read_image: Decimal
     image_output: Decimal
     video_output: Decimal
+    # Alibaba's calculator (dashscope/cost_calculator.py) bills whole counts at these (0 elsewhere):
+    # prompt less cached reads and writes, cached reads, writes, completion less reasoning, reasoning
+    whole_input: Decimal = Decimal(0)
+    whole_cache_read: Decimal = Decimal(0)
+    whole_cache_write: Decimal = Decimal(0)
+    whole_output: Decimal = Decimal(0)
+    whole_reasoning: Decimal = Decimal(0)
 
 
 def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[str],
@@ -629,6 +638,48 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
     )
 
 
+def _whole_rates(prices: Mapping[str, Any], row: Mapping[str, Any] | None,
+                 off_peak: Mapping[str, Any] | None) -> TokenRates:
+    """Alibaba's calculator: the flat prices, or those of the `tiered_pricing` row the prompt
+    falls in (missing cache prices at the row's input price; the flat output price for a row
+    without one), then any open off-peak block; no modality, context-tier or service-tier prices."""
+    p = _Rates(prices, None)
+    input_rate, output_rate = p.rate(INPUT, _ZERO), p.rate(OUTPUT, _ZERO)
+    cache_read, cache_write = p.rate(CACHE_READ, input_rate), p.rate(CACHE_WRITE, input_rate)
+    reasoning = p.get("output_cost_per_reasoning_token", None)
+    if row is not None:
+        t = _Rates(row, None)
+        input_rate = t.rate(INPUT, _ZERO)
+        cache_read, cache_write = t.rate(CACHE_READ, input_rate), t.rate(CACHE_WRITE, input_rate)
+        if "output_cost_per_reasoning_token" in row:
+            reasoning = t.rate("output_cost_per_reasoning_token", _ZERO)
+        elif OUTPUT in row:
+            reasoning = None
+        if OUTPUT in row:
+            output_rate = t.rate(OUTPUT, _ZERO)
+    block = off_peak or {}
+
+    def peak(key: str, standard: Decimal) -> Decimal:
+        value = _number(block.get(key))
+        return standard if value is None else value
+
+    input_rate, output_rate = peak(INPUT, input_rate), peak(OUTPUT, output_rate)
+    reasoning_rate = peak("output_cost_per_reasoning_token", output_rate if reasoning is None else reasoning)
+    zero = _ZERO
+    return TokenRates(zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero,
+                      whole_input=input_rate, whole_cache_read=peak(CACHE_READ, cache_read),
+                      whole_cache_write=peak(CACHE_WRITE, cache_write), whole_output=output_rate,
+                      whole_reasoning=reasoning_rate)
+
+
+def _whole_cost(u: Usage, rates: TokenRates) -> Decimal:
+    text = u.prompt_tokens - u.cached_tokens - u.cache_creation_tokens
+    completion = u.completion_tokens - u.reasoning_tokens
+    return ((text if text > 0 else 0) * rates.whole_input + u.cached_tokens * rates.whole_cache_read
+            + u.cache_creation_tokens * rates.whole_cache_write + (completion if completion > 0 else 0) * rates.whole_output
+            + u.reasoning_tokens * rates.whole_reasoning)
+
+
 _WEEKDAYS = {"mon": 1, "monday": 1, "tue": 2, "tues": 2, "tuesday": 2, "wed": 3, "wednesday": 3, "thu": 4,
              "thur": 4, "thurs": 4, "thursday": 4, "fri": 5, "friday": 5, "sat": 6, "saturday": 6, "sun": 7,
              "sunday": 7}
@@ -697,12 +748,17 @@ def _calendar(zone: Any, utc: datetime) -> datetime:
 
 
 def _moment(value: Any) -> datetime | None:
-    """A spend log's timestamp as an aware UTC datetime (naive ones are UTC), or None."""
+    """A spend log's timestamp as an aware UTC datetime (ISO text, naive taken as UTC, or seconds
+    since the epoch), or None."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = repr(value)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace("Z", "+00:00")
+    if text.replace(".", "", 1).isdigit():  # seconds since the epoch
+        return datetime.fromtimestamp(float(text), timezone.utc)
     try:
         moment = datetime.fromisoformat(text if "T" in text else text.replace(" ", "T", 1))
     except ValueError:
@@ -736,6 +792,7 @@ class RatePlan:
             prices.get(VERTEX_128K_INPUT) is not None or prices.get(VERTEX_128K_OUTPUT) is not None)
         self.unsupported = _unsupported(prices, provider, model)
         self.dashscope = provider in DASHSCOPE_PROVIDERS
+        self.per_second = _per_second_rate(prices)
         block = prices.get("off_peak_pricing")
         self.off_peak_block: Mapping[str, Any] | None = block if isinstance(block, Mapping) else None
         self.explicit_cache = any(k.startswith("explicit_cache_read_input_token_cost") for k in prices) or (
@@ -753,8 +810,8 @@ class RatePlan:
             return "vertex-above-128k"
         if self.off_peak_block is not None:
             return "off-peak"
-        if self.dashscope:
-            return "dashscope-calculator"
+        if self.per_second is not None:
+            return "per-second"
         return None
 
     def uplift(self, vertex_location: str | None, data_residency: str | None) -> Decimal | None:
@@ -793,6 +850,14 @@ class RatePlan:
     def rates(self, usage: Usage) -> TokenRates:
         tier = self.tier_of(usage.service_tier)
         block = self.off_peak(usage)
+        if self.dashscope:
+            index = _table_index(self.table, usage.prompt_tokens) if self.table else None
+            key = ("whole", index, block is not None)
+            found = self._cache.get(key)
+            if found is None:
+                found = self._cache[key] = _whole_rates(self.prices, self.table[index][2] if index is not None else None,
+                                                        block)
+            return found
         if self.table:
             index = _table_index(self.table, usage.prompt_tokens)
             if index is not None:
@@ -821,17 +886,23 @@ class RatePlan:
         """USD for one request before any discount (`vertex_location` defaults to the plan's)."""
         if self.unsupported is not None:
             raise NotRecomputed(self.unsupported)
+        if usage.unpriced_feature is not None:
+            raise NotRecomputed(usage.unpriced_feature, f"LiteLLM adds a {usage.unpriced_feature} charge that "
+                                "costctl does not recompute")
         if self.free:
             return _ZERO
+        if self.per_second is not None:
+            return self.per_second * self._seconds(usage)
         if self.vertex_128k:
             return self._vertex_128k(usage, vertex_location or self.vertex_location)
-        if self.dashscope:
-            return self._dashscope(usage)
         if usage.explicit_cache and usage.cached_tokens and self.explicit_cache:
             raise NotRecomputed("explicit-cache-read", "cached reads of an explicit cache bill at "
                                 "explicit_cache_read_input_token_cost")
         rates = self.rates(usage)
-        total = _input_cost(usage, rates) + _output_cost(usage, rates)
+        if self.dashscope:
+            total = _whole_cost(usage, rates)
+        else:
+            total = _input_cost(usage, rates) + _output_cost(usage, rates)
         uplift = self.uplift(vertex_location or self.vertex_location, data_residency)
         if uplift is not None:
             total *= uplift
@@ -851,42 +922,15 @@ class RatePlan:
         return factor
 
 
-    def _dashscope(self, u: Usage) -> Decimal:
-        """Alibaba's calculator (dashscope/cost_calculator.py): the `tiered_pricing` row of the whole
-        input prices every token; cache writes at one rate; no modality, context-tier or
-        service-tier prices."""
-        if u.explicit_cache and u.cached_tokens and self.explicit_cache:
-            raise NotRecomputed("explicit-cache-read", "cached reads of an explicit cache bill at "
-                                "explicit_cache_read_input_token_cost")
-        text = max(u.prompt_tokens - u.cached_tokens - u.cache_creation_tokens, 0)
-        p = _Rates(self.prices, None)
-        input_rate, output_rate = p.rate(INPUT, _ZERO), p.rate(OUTPUT, _ZERO)
-        cache_read, cache_write = p.rate(CACHE_READ, input_rate), p.rate(CACHE_WRITE, input_rate)
-        reasoning = p.get("output_cost_per_reasoning_token", None)
-        index = _table_index(self.table, text + u.cached_tokens + u.cache_creation_tokens) if self.table else None
-        if index is not None:
-            row = self.table[index][2]
-            t = _Rates(row, None)
-            input_rate = t.rate(INPUT, _ZERO)
-            cache_read, cache_write = t.rate(CACHE_READ, input_rate), t.rate(CACHE_WRITE, input_rate)
-            if "output_cost_per_reasoning_token" in row:
-                reasoning = t.rate("output_cost_per_reasoning_token", _ZERO)
-            elif OUTPUT in row:
-                reasoning = None
-            if OUTPUT in row:
-                output_rate = t.rate(OUTPUT, _ZERO)
-        block = self.off_peak(u) or {}
-
-        def peak(key: str, standard: Decimal | None) -> Decimal | None:
-            value = _number(block.get(key))
-            return standard if value is None else value
-
-        input_rate, output_rate = peak(INPUT, input_rate) or _ZERO, peak(OUTPUT, output_rate) or _ZERO
-        cache_read, cache_write = peak(CACHE_READ, cache_read) or _ZERO, peak(CACHE_WRITE, cache_write) or _ZERO
-        reasoning = peak("output_cost_per_reasoning_token", reasoning)
-        completion = max(u.completion_tokens - u.reasoning_tokens, 0)
-        return (text * input_rate + u.cached_tokens * cache_read + u.cache_creation_tokens * cache_write
-                + completion * output_rate + u.reasoning_tokens * (output_rate if reasoning is None else reasoning))
+    @staticmethod
+    def _seconds(usage: Usage) -> Decimal:
+        """The request's duration as the log records it (endTime - startTime), in the float
+        LiteLLM measures it in (`response_time_ms` from the two timestamps)."""
+        start, end = _moment(usage.started_at), _moment(usage.billed_at)
+        if start is None or end is None:
+            raise NotRecomputed("per-second-without-times", "per-second prices bill the request's duration, and the "
+                                "row lacks startTime or endTime")
+        return Decimal(repr((end.timestamp() - start.timestamp()) * 1000 / 1000))
 
     def _vertex_128k(self, usage: Usage, vertex_location: str | None) -> Decimal:
         """Every prompt token at one input rate, every completion token at one output rate; each
@@ -954,6 +998,18 @@ VERTEX_128K_INPUT = "input_cost_per_token_above_128k_tokens"
 VERTEX_128K_OUTPUT = "output_cost_per_token_above_128k_tokens"
 
 
+def _per_second_rate(prices: Mapping[str, Any]) -> Decimal | None:
+    """USD per second of request time, for an entry that has no token or tier price
+    (cost_calculator.py `_per_second_pricing_cost_from_info`); None when tokens price it."""
+    if (_number(prices.get(INPUT)) or 0) > 0 or (_number(prices.get(OUTPUT)) or 0) > 0 \
+            or prices.get("tiered_pricing") is not None:
+        return None
+    for key in ("cost_per_second", "input_cost_per_second", "output_cost_per_second"):
+        if (rate := _number(prices.get(key))) is not None:
+            return rate
+    return None
+
+
 # Providers priced by Alibaba's own calculator.
 DASHSCOPE_PROVIDERS = frozenset({"dashscope", "qwencloud", "qwen_ai_platform"})
 # Vertex AI models LiteLLM prices by tokens even when their entry has character prices
@@ -964,6 +1020,8 @@ _VERTEX_TOKEN_MODELS = ("claude", "llama", "mistral", "jamba", "codestral", "gem
 def _unsupported(prices: Mapping[str, Any], provider: str | None, model: str | None) -> str | None:
     """The billing rule LiteLLM prices this entry's requests by that costctl cannot recompute
     from a spend-log row, or None."""
+    if provider == "replicate" and prices.get(INPUT) is None and prices.get(OUTPUT) is None:
+        return "replicate-per-second"  # an unlisted Replicate model bills $0.0014 a second of run time
     if provider == "vertex_ai" and (prices.get(INPUT) is None or not any(w in (model or "") for w in _VERTEX_TOKEN_MODELS)) \
             and (prices.get("input_cost_per_character") is not None or prices.get("output_cost_per_character") is not None):
         return "vertex-character-pricing"  # needs the request's character counts, which logs do not keep

@@ -84,6 +84,8 @@ def resolve(
 ) -> Resolution:
     """The catalog entry LiteLLM prices `model` with, or a Resolution with key None."""
     provider, bare = split_provider(model, custom_llm_provider, catalog)
+    if provider == "together_ai" and (found := _together(model, bare, catalog)) is not None:
+        return found
     candidates: list[str] = []
     if region and provider and provider.startswith("bedrock"):
         candidates.append(f"bedrock/{region}/{bare}")
@@ -109,14 +111,25 @@ def resolve(
         key = candidate if candidate in catalog.entries else lower.get(candidate.lower())  # exact, then any case
         entry = catalog.entries.get(key) if key is not None else None
         if entry is not None and provider_matches(entry.get("litellm_provider"), provider):
-            if provider == "together_ai" and "input_cost_per_token" not in entry:
-                break  # LiteLLM prices it by its size bucket instead
             return Resolution(model, provider, key, entry, tuple(tried))
     bucket = size_bucket(bare, provider)
     if bucket is not None and bucket in catalog.entries:
         tried.append(bucket)
         return Resolution(model, provider, bucket, catalog.entries[bucket], tuple(tried))
     return Resolution(model, provider, None, None, tuple(tried))
+
+
+def _together(model: str, bare: str, catalog: Catalog) -> Resolution | None:
+    """Together AI: its own entry only when `together_ai/<model>` is listed, exactly, with an input
+    price; otherwise the size bucket the name states (cost_calculator.py `completion_cost`)."""
+    key = f"together_ai/{bare}"
+    entry = catalog.entries.get(key)
+    if entry is not None and "input_cost_per_token" in entry:
+        return Resolution(model, "together_ai", key, entry, (key,))
+    bucket = size_bucket(bare, "together_ai")
+    if bucket is not None and bucket in catalog.entries:
+        return Resolution(model, "together_ai", bucket, catalog.entries[bucket], (key, bucket))
+    return None
 
 
 def strip_version(model: str, provider: str | None) -> str:

@@ -223,8 +223,7 @@ class Reconciler:
             expected = ZERO
         else:
             try:
-                expected = priced.cost(row.usage, vertex_location=row.vertex_location,
-                                       data_residency=row.data_residency)
+                expected = self.expected(row, priced)
             except NotRecomputed as exc:
                 self.skip(row.file, row.line, f"not recomputed: {exc.feature}", exc.detail)
                 return
@@ -264,6 +263,20 @@ class Reconciler:
         if self.on_mismatch is not None:
             self.on_mismatch(m)
         self._keep_top(m)
+
+    def expected(self, row: SpendRow, priced: Priced) -> Decimal:
+        """What the row should have cost. A provider-reported `usage.cost` equal to the logged spend
+        proves nothing: on a streamed response LiteLLM writes its own bill there. Such a row is
+        held to the token cost, and named when that disagrees."""
+        where = {"vertex_location": row.vertex_location, "data_residency": row.data_residency}
+        usage = row.usage
+        if priced.bills_reported(usage) and usage.reported_cost is not None and self.within(row.spend, usage.reported_cost):
+            by_tokens = priced.cost(usage, reported=False, **where)
+            if not self.within(row.spend, by_tokens):
+                raise NotRecomputed("provider-reported-cost", "usage.cost equals the logged spend: it is either the "
+                                    "provider's charge or, on a streamed response, LiteLLM's own bill")
+            return by_tokens
+        return priced.cost(usage, **where)
 
     def _keep_top(self, m: Mismatch) -> None:
         if self.options.top <= 0:

@@ -7,17 +7,17 @@ in the config is marked unknown (the fallback join still prices it).
 
 from __future__ import annotations
 
-import fnmatch
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from costctl.adjustments import NO_MARGIN, Margin, discount_for, margin_for
 from costctl.catalog.resolve import resolve
 from costctl.catalog.store import Catalog
 from costctl.config.model import Config
-from costctl.pricing import CACHE_READ, INPUT, NONE, PROVIDER_SPECIFIC, EffectivePrices, RatePlan, Usage, effective_prices
+from costctl.pricing import CACHE_READ, INPUT, NONE, PROVIDER_SPECIFIC, NotRecomputed, EffectivePrices, RatePlan, Usage, effective_prices
 
 ZERO = Decimal(0)
 
@@ -37,6 +37,10 @@ class Priced:
     vertex_location: str | None
     price_by_response_model: bool  # azure without base_model: priced by the model Azure reports
     configured_models: tuple[str, ...] = ()  # litellm_params.model, with and without the provider
+    margin: Margin = NO_MARGIN
+    # LiteLLM bills a provider-reported `usage.cost` unless the deployment sets its own prices or
+    # base_model (`completion_cost`, `caller_set_prices`)
+    reported_cost_billed: bool = True
     _plans: dict[str, RatePlan] = field(default_factory=dict)
 
     def plan(self, which: str = "effective") -> RatePlan:
@@ -50,37 +54,25 @@ class Priced:
                                                   self.configured_models[-1] if self.configured_models else None)
         return found
 
+    def bills_reported(self, usage: Usage) -> bool:
+        """True when LiteLLM bills this request at the provider's reported `usage.cost`."""
+        return usage.reported_cost is not None and self.reported_cost_billed
+
     def cost(self, usage: Usage, which: str = "effective", *, vertex_location: str | None = None,
-             data_residency: str | None = None) -> Decimal:
-        """Expected USD after the provider discount."""
-        raw = self.plan(which).cost(usage, vertex_location=vertex_location, data_residency=data_residency)
-        return raw * (1 - self.discount) if self.discount else raw
-
-
-def discount_for(config: Mapping[str, Any], provider: str | None, model: str | None) -> Decimal:
-    """LiteLLM's cost_discount_config lookup: `provider/model` exact, then glob patterns (the
-    most literal wins), then `provider`."""
-    if not provider or not config:
-        return ZERO
-    names = [model] if model else []
-    if model and model.startswith(provider + "/"):
-        names.append(model[len(provider) + 1:])
-    patterns = [k.split("/", 1)[1] for k in config if "/" in k and k.split("/", 1)[0] == provider]
-    for name in names:
-        if name in patterns and not any(c in name for c in "*?["):
-            return _fraction(config[f"{provider}/{name}"])
-    globbed = [p for p in patterns if any(c in p for c in "*?[") and any(fnmatch.fnmatchcase(n, p) for n in names)]
-    if globbed:
-        best = max(globbed, key=lambda p: sum(1 for c in p if c not in "*?"))
-        return _fraction(config[f"{provider}/{best}"])
-    return _fraction(config.get(provider))
-
-
-def _fraction(value: Any) -> Decimal:
-    from costctl.pricing import parse_price
-
-    number, _ = parse_price(value)
-    return number if number is not None else ZERO
+             data_residency: str | None = None, reported: bool = True) -> Decimal:
+        """Expected USD: the provider's reported cost where LiteLLM bills it, else the token cost;
+        then the discount and the margin."""
+        if self.margin.error is not None:
+            raise NotRecomputed("invalid-cost-margin-config", self.margin.error)
+        if reported and which == "effective" and self.bills_reported(usage):
+            raw = usage.reported_cost
+        elif self.unpriced:
+            return ZERO  # LiteLLM finds no price: the request logs $0, no discount or margin either
+        else:
+            raw = self.plan(which).cost(usage, vertex_location=vertex_location, data_residency=data_residency)
+        if self.discount:
+            raw = raw * (1 - self.discount)
+        return self.margin.apply(raw)
 
 
 class ResponseModelUnknown(Exception):
@@ -95,6 +87,7 @@ class Pricer:
         settings = config.litellm_settings or {}
         discounts = settings.get("cost_discount_config") if isinstance(settings, Mapping) else None
         self.discounts: Mapping[str, Any] = discounts if isinstance(discounts, Mapping) else {}
+        self.margins: Any = settings.get("cost_margin_config") if isinstance(settings, Mapping) else None
         self.by_id: dict[str, Priced] = {}
         self.by_group_model: dict[tuple[str, str], Priced] = {}
         self.by_group: dict[str, list[Priced]] = defaultdict(list)
@@ -129,6 +122,8 @@ class Pricer:
             vertex_location=location if isinstance(location, str) else None,
             price_by_response_model=ep.provider == "azure" and not dep.base_model and not ep.custom,
             configured_models=(dep.model, dep.model.split("/", 1)[-1]),
+            margin=margin_for(self.margins, ep.provider),
+            reported_cost_billed=not (ep.custom or dep.base_model),
         )
 
     def catalog_priced(self, provider: str, model: str, group: str = "") -> Priced:
@@ -148,6 +143,7 @@ class Pricer:
                 custom=False,
                 unpriced=res.key is None,
                 discount=discount_for(self.discounts, res.provider or provider, model),
+                margin=margin_for(self.margins, res.provider or provider or None),
                 vertex_location=None,
                 price_by_response_model=False,
                 configured_models=(model,),

@@ -58,6 +58,12 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("audio_output", "{audio_out}"),
     ("image_output", "{image_out}"),
     ("video_output", "{video_out}"),
+    ("whole_input", "greatest({pt} - {cached} - {writes}, 0)"),
+    ("whole_cache_read", "{cached}"),
+    ("whole_cache_write", "{writes}"),
+    ("whole_output", "greatest({ct} - {reasoning}, 0)"),
+    ("whole_reasoning", "{reasoning}"),
+    ("margin_fixed", "1"),  # cost_margin_config's fixed amount, once per request
 )
 TOKENS = REPORTED + tuple(name for step in BILLED_STEPS for name in step)
 # The request facts a row's rates depend on besides its plan and prompt size: service tier,

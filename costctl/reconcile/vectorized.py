@@ -714,7 +714,9 @@ class VectorizedReconciler:
             for threshold, _text in _thresholds(plan.prices, plan.tier_of(service_tier)):
                 starts.add(-int(-threshold // 1) if plan.inclusive else int(threshold // 1) + 1)
         bounds = sorted(b for b in starts if 0 <= b < 2**62)
-        factor = 1 - priced.discount
+        if priced.margin.error is not None:
+            raise Unsupported(f"{priced.key}: {priced.margin.error}")
+        factor = (1 - priced.discount) * (1 + priced.margin.percentage)
         scale = Decimal(1).scaleb(-self.dialect.scale)
         out = []
         for i, lo in enumerate(bounds):
@@ -731,7 +733,10 @@ class VectorizedReconciler:
                 if plan.multipliers:
                     multiplier *= plan.multiplier(Usage(inference_geo=geo or None, speed=speed or None))
                 for name in sql.RATES:
-                    value = getattr(rates, name) * multiplier
+                    if name == "margin_fixed":
+                        value = Decimal(0) if priced.unpriced else priced.margin.fixed
+                    else:
+                        value = getattr(rates, name) * multiplier
                     if value != value.quantize(scale) or abs(value) >= 1:
                         raise Unsupported(f"a rate of {priced.key} ({value}) does not fit DECIMAL(38,24) exactly")
                     values.append(value)

@@ -224,8 +224,9 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any],
             usage.cached_image_tokens = _n(ctd.get("image_tokens"))
         usage.explicit_cache = pd.get("cache_type") == "ephemeral"
     reported = get("cost")
-    if reported is not None and not isinstance(reported, bool):
+    if reported is not None:
         usage.reported_cost = _reported(reported)
+    usage.unpriced_feature = _unpriced_feature(uo, pd, breakdown)
     if writes:
         ttl = pd.get("cache_creation_token_details") or get("cache_creation_token_details")
         if type(ttl) is dict:
@@ -244,18 +245,37 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any],
     return usage
 
 
+def _unpriced_feature(uo: Mapping[str, Any], pd: Mapping[str, Any], breakdown: Mapping[str, Any]) -> str | None:
+    """A charge LiteLLM adds to the token cost that costctl does not recompute, as the usage block
+    (or the tool cost LiteLLM records beside it) shows it: web search and grounding calls, browser
+    opens, Perplexity citations, per-query and per-character counts."""
+    tools = uo.get("server_tool_use")
+    if type(tools) is dict and any(_n(v) for v in tools.values() if not isinstance(v, bool)):
+        return "built-in-tools"
+    xai_tools = uo.get("server_side_tool_usage_details")
+    if type(xai_tools) is dict and any(_n(v) for v in xai_tools.values() if not isinstance(v, bool)):
+        return "built-in-tools"
+    if _n(pd.get("web_search_requests")) or _n(pd.get("google_maps_grounding_requests")):
+        return "grounding"
+    if _n(uo.get("citation_tokens")) or _n(uo.get("num_search_queries")):
+        return "perplexity-search"
+    if _n(pd.get("query_count")) or _n(pd.get("character_count")) or _n(pd.get("image_count")):
+        return "per-unit-usage"
+    tool_cost = breakdown.get("tool_usage_cost")
+    if isinstance(tool_cost, (int, float)) and not isinstance(tool_cost, bool) and tool_cost > 0:
+        return "built-in-tools"
+    return None
+
+
 def _reported(value: Any) -> Decimal | None:
-    """A provider's `usage.cost` as LiteLLM reads it: a finite number (int, float or numeric text)."""
-    if isinstance(value, (int, float)):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-    else:
+    """A provider's `usage.cost` as LiteLLM reads it (`_reported_cost_value`): a finite, non-negative
+    JSON number, or a breakdown with one under `total_cost`; text is not a cost."""
+    if type(value) is dict:
+        value = value.get("total_cost")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return number if number.is_finite() else None
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number if number.is_finite() and number >= 0 else None
 
 
 def _field(raw: Mapping[str, Any], key: str) -> str:
@@ -288,7 +308,7 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
         model=_field(raw, "model"),
         provider=_field(raw, "custom_llm_provider"),
         spend=spend,
-        usage=_with_time(usage_of(prompt, completion, metadata, breakdown), raw.get("endTime")),
+        usage=_with_time(usage_of(prompt, completion, metadata, breakdown), raw),
         cache_hit=cache_hit is True or (cache_hit is not None and _text(cache_hit).strip().lower() == "true"),
         failed=_field(raw, "status").lower() == "failure",
         api_key=_text(raw.get("api_key")),
@@ -300,8 +320,9 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
     )
 
 
-def _with_time(usage: Usage, end_time: Any) -> Usage:
-    usage.billed_at = end_time  # parsed only by prices that depend on it (off-peak windows)
+def _with_time(usage: Usage, raw: Mapping[str, Any]) -> Usage:
+    # parsed only by prices that depend on them (off-peak windows, per-second prices)
+    usage.billed_at, usage.started_at = raw.get("endTime"), raw.get("startTime")
     return usage
 
 
