@@ -341,8 +341,12 @@ def _inherit(ep: EffectivePrices, entry: Mapping[str, Any], default: Any) -> Non
 def _fallbacks(ep: EffectivePrices) -> None:
     """Fill the four main fields: what LiteLLM bills when the entry leaves them out."""
     prices = ep.prices
+    other = _other_billing(ep)
     for name in (INPUT, OUTPUT):
         if not _has(prices, name):
+            if other is not None:  # billed, by a rule the per-token columns cannot show
+                prices[name] = Price(None, other.source, other.origin)
+                continue
             written = prices[name].written_as if name in prices else None
             prices[name] = Price(None, NONE, written_as=written,
                                  origin=prices[name].origin if name in prices else None)
@@ -350,7 +354,9 @@ def _fallbacks(ep: EffectivePrices) -> None:
     for name in (CACHE_READ, CACHE_WRITE):
         if _has(prices, name):
             continue
-        if input_value is None:
+        if other is not None and input_value is None:
+            prices[name] = Price(None, other.source, other.origin)
+        elif input_value is None:
             prices[name] = Price(None, NONE)
         elif name == CACHE_READ and ep.provider in HALF_PRICE_CACHE_PROVIDERS:
             prices[name] = Price(input_value / 2, FALLBACK, f"{INPUT} / 2")
@@ -363,6 +369,63 @@ def _fallbacks(ep: EffectivePrices) -> None:
             ep.notes.append("custom output price without an input price: LiteLLM bills input and cached tokens at $0")
     if ep.provider == "azure" and not ep.deployment.base_model and not ep.custom:
         ep.notes.append("azure deployment without base_model: LiteLLM prices it by the model name Azure returns")
+    _billing_notes(ep)
+
+
+def _other_billing(ep: EffectivePrices) -> Price | None:
+    """How a deployment without flat token prices is billed all the same: by its `tiered_pricing`
+    table, or per second of request time (the source and origin shown for its token prices)."""
+    prices = ep.prices
+    tiers = prices.get("tiered_pricing")
+    if tiers is not None and isinstance(tiers.structured, list) and tiers.structured:
+        return Price(None, tiers.source, "tiered_pricing (by prompt size)")
+    entry = {k: (p.value if p.structured is None else p.structured) for k, p in prices.items()}
+    if _per_second_rate(entry) is not None:
+        key = next(k for k in ("cost_per_second", "input_cost_per_second", "output_cost_per_second")
+                   if _has(prices, k))
+        return Price(None, prices[key].source, f"{key} x request seconds")
+    return None
+
+
+def _billing_notes(ep: EffectivePrices) -> None:
+    """Notes for the ways the deployment bills that per-token prices do not show."""
+    prices = ep.prices
+    block = prices.get("off_peak_pricing")
+    if block is not None and isinstance(block.structured, Mapping):
+        ep.notes.append(f"off-peak prices apply {off_peak_windows(block.structured)}: "
+                        + ", ".join(f"{k} {format(v, 'f') if isinstance(v, Decimal) else v}"
+                                    for k, v in block.structured.items() if "cost" in k))
+    tiers = prices.get("tiered_pricing")
+    if tiers is not None and isinstance(tiers.structured, list) and tiers.structured:
+        ranges = ["-".join(format(b, "f") if isinstance(b, Decimal) else str(b) for b in t.get("range") or [])
+                  for t in tiers.structured if isinstance(t, Mapping)]
+        ep.notes.append(f"tiered_pricing: the whole request is billed at the row whose range holds its prompt "
+                        f"({', '.join(ranges)} tokens)")
+    entry = {k: (p.value if p.structured is None else p.structured) for k, p in prices.items()}
+    rate = _per_second_rate(entry)
+    if rate is not None:
+        ep.notes.append(f"billed ${rate} per second of request time (endTime - startTime in the spend log; behind a "
+                        "proxy LiteLLM counts from when the proxy received the request)")
+    if ep.catalog_key and ep.catalog_key.startswith(("together-ai-", "fireworks-ai-")) and not ep.custom:
+        ep.notes.append(f"not in the catalog by name: LiteLLM prices it by the size bucket {ep.catalog_key}")
+    unsupported = _unsupported(entry, ep.provider, ep.deployment.model)
+    if unsupported is not None:
+        ep.notes.append(f"costctl cannot recompute this deployment's charges ({unsupported}): reconcile skips its rows")
+
+
+def off_peak_windows(block: Mapping[str, Any]) -> str:
+    """An `off_peak_pricing` block's windows in words (hours are UTC)."""
+    parts = []
+    if _windows(block.get("hours_utc")):
+        parts.append("every day " + ", ".join(_windows(block.get("hours_utc"))) + " UTC")
+    for rule in block.get("windows") or []:
+        if isinstance(rule, Mapping) and _windows(rule.get("hours_utc")):
+            days = rule.get("weekdays")
+            when = "every day" if days is None else "weekdays " + ",".join(str(d) for d in days) if isinstance(
+                days, list) else "never"
+            parts.append(f"{when} {', '.join(_windows(rule.get('hours_utc')))} UTC")
+    zone = block.get("weekday_timezone")
+    return "; ".join(parts) + (f" (weekdays in {zone})" if zone else "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,6 +469,7 @@ class Usage:
     billed_at: Any = None  # when LiteLLM priced it (the log's endTime, text or datetime): off-peak windows
     started_at: Any = None  # the log's startTime: with billed_at, the duration per-second prices bill
     unpriced_feature: str | None = None  # a charge on top of the tokens costctl does not recompute
+    streamed: bool | None = None  # completionStartTime after endTime's start: None when the log cannot say
     explicit_cache: bool = False  # cached reads of an explicit (`ephemeral`) cache
 
 
@@ -638,6 +702,19 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
     )
 
 
+def _perplexity_rates(rates: TokenRates, prices: Mapping[str, Any]) -> TokenRates:
+    """Perplexity's calculator (perplexity/cost_calculator.py): every prompt token that is not a
+    cached read at the input price, cached reads at the cache price; every completion token at
+    the output price, reasoning tokens at their own price only where the entry sets one; no
+    context tiers."""
+    i, o = rates.input, rates.output
+    reasoning = _number(prices.get("output_cost_per_reasoning_token"))
+    return TokenRates(input=i, output=o, cache_read=rates.cache_read, cache_write=i, cache_write_1h=i,
+                      cache_write_12h=i, reasoning=o if reasoning is None else reasoning, audio_input=i,
+                      audio_output=o, image_input=i, video_input=i, cache_read_audio=rates.cache_read,
+                      cache_read_image=rates.cache_read, image_output=o, video_output=o)
+
+
 def _whole_rates(prices: Mapping[str, Any], row: Mapping[str, Any] | None,
                  off_peak: Mapping[str, Any] | None) -> TokenRates:
     """Alibaba's calculator: the flat prices, or those of the `tiered_pricing` row the prompt
@@ -857,6 +934,12 @@ class RatePlan:
             if found is None:
                 found = self._cache[key] = _whole_rates(self.prices, self.table[index][2] if index is not None else None,
                                                         block)
+            return found
+        if self.provider == "perplexity":
+            key = ("perplexity", block is not None)
+            found = self._cache.get(key)
+            if found is None:
+                found = self._cache[key] = _perplexity_rates(_rates(self.prices, None, [], None, block), self.prices)
             return found
         if self.table:
             index = _table_index(self.table, usage.prompt_tokens)

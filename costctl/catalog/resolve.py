@@ -84,6 +84,9 @@ def resolve(
 ) -> Resolution:
     """The catalog entry LiteLLM prices `model` with, or a Resolution with key None."""
     provider, bare = split_provider(model, custom_llm_provider, catalog)
+    written = bare
+    while provider and bare.startswith(provider + "/"):  # `openai/openai/x` is looked up as `openai/x` first
+        bare = bare[len(provider) + 1:]
     if provider == "together_ai" and (found := _together(model, bare, catalog)) is not None:
         return found
     candidates: list[str] = []
@@ -102,6 +105,8 @@ def resolve(
         if provider:
             candidates.append(f"{provider}/{version_free}")
         candidates.append(version_free)
+    if written != bare:  # then as written (LiteLLM's provider-prefixed lookup)
+        candidates.append(f"{provider}/{written}")
     tried: list[str] = []
     lower = catalog.lowercase_keys
     for candidate in candidates:

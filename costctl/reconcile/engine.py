@@ -265,12 +265,13 @@ class Reconciler:
         self._keep_top(m)
 
     def expected(self, row: SpendRow, priced: Priced) -> Decimal:
-        """What the row should have cost. A provider-reported `usage.cost` equal to the logged spend
-        proves nothing: on a streamed response LiteLLM writes its own bill there. Such a row is
-        held to the token cost, and named when that disagrees."""
+        """What the row should have cost. On a streamed response LiteLLM writes its own bill into
+        `usage.cost`, so there (or where the log cannot say, and it equals the logged spend) it
+        proves nothing: the row is held to the token cost, and named when that disagrees."""
         where = {"vertex_location": row.vertex_location, "data_residency": row.data_residency}
         usage = row.usage
-        if priced.bills_reported(usage) and usage.reported_cost is not None and self.within(row.spend, usage.reported_cost):
+        if priced.bills_reported(usage) and usage.reported_cost is not None and (
+                usage.streamed or (usage.streamed is None and self.within(row.spend, usage.reported_cost))):
             by_tokens = priced.cost(usage, reported=False, **where)
             if not self.within(row.spend, by_tokens):
                 raise NotRecomputed("provider-reported-cost", "usage.cost equals the logged spend: it is either the "

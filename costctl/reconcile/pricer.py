@@ -38,6 +38,9 @@ class Priced:
     price_by_response_model: bool  # azure without base_model: priced by the model Azure reports
     configured_models: tuple[str, ...] = ()  # litellm_params.model, with and without the provider
     margin: Margin = NO_MARGIN
+    # no catalog entry and no custom price: LiteLLM fails to price it and logs $0 with no margin
+    # (a listed entry without prices costs $0 plus any fixed margin)
+    unmapped: bool = False
     # LiteLLM bills a provider-reported `usage.cost` unless the deployment sets its own prices or
     # base_model (`completion_cost`, `caller_set_prices`)
     reported_cost_billed: bool = True
@@ -66,13 +69,30 @@ class Priced:
             raise NotRecomputed("invalid-cost-margin-config", self.margin.error)
         if reported and which == "effective" and self.bills_reported(usage):
             raw = usage.reported_cost
-        elif self.unpriced:
+            if self.provider in HEADER_COST_PROVIDERS and usage.streamed is not True:
+                return raw  # whole responses: the cost arrives as a response header, billed as it is
+        elif self.unmapped:
             return ZERO  # LiteLLM finds no price: the request logs $0, no discount or margin either
         else:
             raw = self.plan(which).cost(usage, vertex_location=vertex_location, data_residency=data_residency)
         if self.discount:
             raw = raw * (1 - self.discount)
         return self.margin.apply(raw)
+
+
+# Providers whose whole (not streamed) responses hand their `usage.cost` to LiteLLM as the
+# `x-litellm-response-cost` header, which LiteLLM bills without discount or margin.
+HEADER_COST_PROVIDERS = frozenset({"openrouter", "nadir", "edenai"})
+
+
+def _own_cache_rule(entry: dict[str, Any], catalog_entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Fireworks AI's half-price cached reads apply only to entries listed under `fireworks_ai`
+    itself (LiteLLM keys the rule on the entry's provider): others bill them at the input price."""
+    listed = (catalog_entry or {}).get("litellm_provider")
+    if isinstance(listed, str) and listed.startswith("fireworks_ai") and listed != "fireworks_ai" \
+            and entry.get(CACHE_READ) is None and entry.get(INPUT) is not None:
+        entry[CACHE_READ] = entry[INPUT]
+    return entry
 
 
 class ResponseModelUnknown(Exception):
@@ -109,6 +129,8 @@ class Pricer:
             default = dict(ep.catalog.entry)
         elif ep.catalog.entry and PROVIDER_SPECIFIC in ep.catalog.entry:
             entry[PROVIDER_SPECIFIC] = ep.catalog.entry[PROVIDER_SPECIFIC]
+        if not ep.custom:
+            entry = _own_cache_rule(entry, ep.catalog.entry)
         location = dep.params.get("vertex_location")
         return Priced(
             key=dep.deployment_id,
@@ -123,6 +145,7 @@ class Pricer:
             price_by_response_model=ep.provider == "azure" and not dep.base_model and not ep.custom,
             configured_models=(dep.model, dep.model.split("/", 1)[-1]),
             margin=margin_for(self.margins, ep.provider),
+            unmapped=not ep.custom and ep.catalog.key is None and not dep.wildcard,
             reported_cost_billed=not (ep.custom or dep.base_model),
         )
 
@@ -133,7 +156,7 @@ class Pricer:
         found = self._fallback.get(cache_key)
         if found is None:
             res = resolve(model, self.catalog, provider or None)
-            entry = dict(res.entry) if res.entry else {}
+            entry = _own_cache_rule(dict(res.entry), res.entry) if res.entry else {}
             found = Priced(
                 key=f"catalog:{res.key}" if res.key else f"unpriced:{model}",
                 model_group=group,
@@ -144,6 +167,7 @@ class Pricer:
                 unpriced=res.key is None,
                 discount=discount_for(self.discounts, res.provider or provider, model),
                 margin=margin_for(self.margins, res.provider or provider or None),
+                unmapped=res.key is None,
                 vertex_location=None,
                 price_by_response_model=False,
                 configured_models=(model,),

@@ -734,7 +734,7 @@ class VectorizedReconciler:
                     multiplier *= plan.multiplier(Usage(inference_geo=geo or None, speed=speed or None))
                 for name in sql.RATES:
                     if name == "margin_fixed":
-                        value = Decimal(0) if priced.unpriced else priced.margin.fixed
+                        value = Decimal(0) if priced.unmapped else priced.margin.fixed
                     else:
                         value = getattr(rates, name) * multiplier
                     if value != value.quantize(scale) or abs(value) >= 1:

@@ -49,7 +49,10 @@ def price_text(name: str, price: Price, unit: str) -> str:
     if price.structured is not None:
         return "(table)"
     if price.value is None:
-        return "per model" if price.source == "default" else "0"
+        if price.source == "none":
+            return "0"
+        origin = price.origin or ""
+        return "by tier" if origin.startswith("tiered_pricing") else "per second" if "seconds" in origin else "per model"
     return number(price.value * UNITS[unit] if is_token_price(name) else price.value)
 
 

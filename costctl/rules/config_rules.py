@@ -157,3 +157,73 @@ def discount_config_invalid(ctx: Context) -> Iterator[Hit]:
                     shown = value if number is None else number
                     yield Hit(f"discount for {provider} is {shown}: it must be a fraction between 0 and 1 "
                               "(0.05 = 5 % off)", file, pline, pcol, f"{full}.{provider}")
+
+
+@rule("CST116", "margin-config-invalid", "error")
+def margin_config_invalid(ctx: Context) -> Iterator[Hit]:
+    """A `cost_margin_config` LiteLLM cannot apply as written.
+
+    LiteLLM adds `litellm_settings.cost_margin_config` to every logged cost after the discount:
+    a provider's own key (else `global`) gives a percentage (`openai: 0.1` = +10 %) or a mapping
+    with `percentage` and/or `fixed_amount` (USD per request). What it does with other shapes:
+    a key like `openai/gpt-4o` or `gpt-*` is never looked up (margins are per provider); text,
+    lists and unknown keys (`pct:`) are ignored without a word; a `percentage` or `fixed_amount`
+    that is not a number, or a config that is not a mapping, makes LiteLLM fail to price the
+    request, which is then logged with no cost at all. `true` counts as +100 %; a negative margin
+    lowers every cost.
+
+    Example:
+        litellm_settings:
+          cost_margin_config:
+            openai/gpt-4o: 0.1          # never used
+            anthropic: {pct: 0.1}       # ignored
+            azure: {percentage: ten}    # every azure request logged without a cost
+
+    Fix: key margins by provider name or `global`, with numbers: `openai: 0.1` or
+    `openai: {percentage: 0.1, fixed_amount: 0.0005}`.
+    """
+    from costctl.adjustments import margin_for
+
+    key = "cost_margin_config"
+    providers = frozenset(litellm_fields()["providers"])
+    for file, (tree, _text) in ctx.config.sources.items():
+        for holder, path in _find_key(tree, key, ""):
+            full = f"{path}.{key}" if path else key
+            line, column = holder.key_pos[key]
+            if path != "litellm_settings":
+                yield Hit(f"{key} at {full} is ignored by LiteLLM: it must sit under litellm_settings",
+                          file, line, column, full)
+                continue
+            margins = holder[key]
+            if not isinstance(margins, YamlMap):
+                yield Hit(f"{key} must map provider names (or global) to margins: LiteLLM fails to price every "
+                          "request with this one", file, line, column, full)
+                continue
+            for name, value in margins.items():
+                where = f"{full}.{name}"
+                kline, kcol = margins.key_pos[name]
+                if name != "global" and name not in providers:
+                    shape = "a model name or pattern" if "/" in str(name) or "*" in str(name) else "not a provider"
+                    yield Hit(f"margin key '{name}' is {shape}: LiteLLM looks margins up by provider name (or "
+                              "global) only, so this one is never used", file, kline, kcol, where)
+                    continue
+                found = margin_for({name: value}, name)
+                if found.error is not None:
+                    yield Hit(found.error, file, kline, kcol, where)
+                elif isinstance(value, bool):
+                    yield Hit(f"margin for {name} is {str(value).lower()}: LiteLLM reads it as "
+                              f"{int(value) * 100} %", file, kline, kcol, where)
+                elif isinstance(value, YamlMap):
+                    unknown = [k for k in value if k not in ("percentage", "fixed_amount")]
+                    if unknown:
+                        yield Hit(f"margin for {name} has {', '.join(map(str, unknown))}, which LiteLLM ignores "
+                                  "(it reads percentage and fixed_amount)", file, kline, kcol, where)
+                    elif found.percentage < 0 or found.fixed < 0:
+                        yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline,
+                                  kcol, where)
+                elif not isinstance(value, (int, Decimal)) and value is not None:
+                    yield Hit(f"margin for {name} is {type(value).__name__} {value!r}: LiteLLM ignores it (a margin "
+                              "is a number or a mapping with percentage / fixed_amount)", file, kline, kcol, where)
+                elif found.percentage < 0:
+                    yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline, kcol,
+                              where)

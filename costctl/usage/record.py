@@ -20,7 +20,7 @@ from costctl.pricing import Usage
 # The fields a row is read into; `--map field=column` renames a column to one of them.
 FIELDS = ("request_id", "spend", "prompt_tokens", "completion_tokens", "model_id", "model_group", "model",
           "custom_llm_provider", "startTime", "cache_hit", "status", "metadata", "api_key", "user", "team_id",
-          "request_tags", "end_user", "endTime")
+          "request_tags", "end_user", "endTime", "completionStartTime")
 REQUIRED = ("request_id", "spend", "prompt_tokens", "completion_tokens")
 JOIN_COLUMNS = ("model_id", "model_group", "model")
 
@@ -323,6 +323,9 @@ def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = Tr
 def _with_time(usage: Usage, raw: Mapping[str, Any]) -> Usage:
     # parsed only by prices that depend on them (off-peak windows, per-second prices)
     usage.billed_at, usage.started_at = raw.get("endTime"), raw.get("startTime")
+    first = raw.get("completionStartTime")
+    if first not in (None, "") and usage.billed_at not in (None, ""):
+        usage.streamed = first != usage.billed_at  # LiteLLM sets it to endTime for a whole response
     return usage
 
 
