@@ -25,7 +25,37 @@ def show(config_path: str | Path, catalog: str = "bundled", include_root: str | 
     """Effective prices of every deployment in the config at `config_path`."""
     cfg = load_config(config_path, include_root=include_root)
     cat = load_catalog(catalog)
-    return ShowResult(cfg, cat, [effective_prices(d, cat) for d in cfg.deployments])
+    prices = [effective_prices(d, cat) for d in cfg.deployments]
+    _adjustment_notes(cfg, prices)
+    return ShowResult(cfg, cat, prices)
+
+
+def _pct(fraction: Decimal) -> str:
+    return format((fraction * 100).normalize(), "f")
+
+
+def _adjustment_notes(cfg: Any, prices: list[Any]) -> None:
+    """What `litellm_settings` does to each deployment's logged costs: discount, then margin."""
+    from costctl.adjustments import discount_for, margin_for
+
+    settings = cfg.litellm_settings if isinstance(cfg.litellm_settings, dict) else {}
+    discounts = settings.get("cost_discount_config")
+    margins = settings.get("cost_margin_config")
+    if not discounts and margins is None:
+        return
+    for ep in prices:
+        discount = discount_for(discounts if isinstance(discounts, dict) else {}, ep.provider, ep.deployment.model)
+        if discount:
+            ep.notes.append(f"LiteLLM logs every cost of this deployment {_pct(discount)} % lower "
+                            "(cost_discount_config)")
+        margin = margin_for(margins, ep.provider)
+        if margin.error is not None:
+            ep.notes.append(margin.error)
+        elif margin.percentage or margin.fixed:
+            parts = [f"{_pct(margin.percentage)} %"] if margin.percentage else []
+            parts += [f"${margin.fixed} a request"] if margin.fixed else []
+            ep.notes.append(f"LiteLLM adds a margin of {' + '.join(parts)} after any discount "
+                            f"(cost_margin_config.{margin.key})")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from costctl.pricing import MAIN_FIELDS, EffectivePrices, Price
+from costctl.pricing import MAIN_FIELDS, EffectivePrices, NotRecomputed, Price
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 
 ZERO = Decimal(0)
@@ -202,23 +202,27 @@ class Projector:
         except ResponseModelUnknown:
             self.skip("azure-response-model-unknown")
             return
+        headed = self._head(based, row)
+        try:
+            base_cost = self._cost(based, row)
+            head_cost = self._cost(headed, row) if headed is not None else ZERO
+        except NotRecomputed as exc:  # a charge costctl cannot project: named, not guessed
+            self.skip(f"not recomputed: {exc.feature}")
+            return
         group = row.model_group or based.model_group or "(none)"
         g = p.groups.get(group)
         if g is None:
             g = p.groups[group] = GroupProjection(group)
-        base_cost = self._cost(based, row)
         if row.start_time is not None:
             day = row.start_time.date()
             p.first_day = day if p.first_day is None or day < p.first_day else p.first_day
             p.last_day = day if p.last_day is None or day > p.last_day else p.last_day
-        headed = self._head(based, row)
         if headed is None:
             p.unroutable_rows += 1
             p.unroutable_base += base_cost
             g.unroutable_rows += 1
             g.unroutable_base += base_cost
             return
-        head_cost = self._cost(headed, row)
         p.rows += 1
         p.base += base_cost
         p.head += head_cost

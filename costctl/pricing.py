@@ -397,7 +397,7 @@ def _billing_notes(ep: EffectivePrices) -> None:
                                     for k, v in block.structured.items() if "cost" in k))
     tiers = prices.get("tiered_pricing")
     if tiers is not None and isinstance(tiers.structured, list) and tiers.structured:
-        ranges = ["-".join(format(b, "f") if isinstance(b, Decimal) else str(b) for b in t.get("range") or [])
+        ranges = ["-".join(format(b.normalize(), "f") if isinstance(b, Decimal) else str(b) for b in t.get("range") or [])
                   for t in tiers.structured if isinstance(t, Mapping)]
         ep.notes.append(f"tiered_pricing: the whole request is billed at the row whose range holds its prompt "
                         f"({', '.join(ranges)} tokens)")

@@ -86,8 +86,23 @@ def _usage(rng: random.Random) -> tuple[Usage, dict[str, Any]]:
     pd: dict[str, Any] = {"cached_tokens": cached}
     if audio_in:
         pd["audio_tokens"] = audio_in
+    cd: dict[str, Any] = {"reasoning_tokens": reasoning, "audio_tokens": audio_out}
     uo: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion, "prompt_tokens_details": pd,
-                          "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": audio_out}}
+                          "completion_tokens_details": cd}
+    if rng.random() < 0.25:  # per-modality counts, sometimes overlapping the cached ones
+        left = max(0, prompt - cached)
+        pd["image_tokens"] = rng.randint(0, left // 3)
+        pd["video_tokens"] = rng.choice([0, rng.randint(0, left // 5)])
+        pd["text_tokens"] = rng.choice([None, 0, rng.randint(0, left), prompt])
+        if cached and rng.random() < 0.5:
+            pd["cached_tokens_details"] = {"text_tokens": rng.randint(0, cached), "audio_tokens": rng.randint(0, cached),
+                                           "image_tokens": rng.randint(0, cached // 2)}
+        cd["image_tokens"] = rng.choice([0, rng.randint(0, completion)])
+        cd["video_tokens"] = rng.choice([0, 0, rng.randint(0, completion // 4)])
+        cd["text_tokens"] = rng.choice([None, 0, rng.randint(0, completion), completion])
+    if rng.random() < 0.2:  # Anthropic's geo and fast-mode surcharges
+        uo["inference_geo"] = rng.choice(["us", "global", "eu", "not_available"])
+        uo["speed"] = rng.choice(["fast", "standard"])
     style = rng.randrange(4)
     if style == 0:
         uo["cache_creation_input_tokens"] = writes
