@@ -17,7 +17,17 @@ from costctl.adjustments import NO_MARGIN, Margin, discount_for, margin_for
 from costctl.catalog.resolve import resolve
 from costctl.catalog.store import Catalog
 from costctl.config.model import Config
-from costctl.pricing import CACHE_READ, INPUT, NONE, PROVIDER_SPECIFIC, NotRecomputed, EffectivePrices, RatePlan, Usage, effective_prices
+from costctl.pricing import (
+    CACHE_READ,
+    INPUT,
+    NONE,
+    PROVIDER_SPECIFIC,
+    EffectivePrices,
+    NotRecomputed,
+    RatePlan,
+    Usage,
+    effective_prices,
+)
 
 ZERO = Decimal(0)
 
@@ -146,7 +156,7 @@ class Pricer:
             configured_models=(dep.model, dep.model.split("/", 1)[-1]),
             margin=margin_for(self.margins, ep.provider),
             unmapped=not ep.custom and ep.catalog.key is None and not dep.wildcard,
-            reported_cost_billed=not (ep.custom or dep.base_model),
+            reported_cost_billed=not (ep.custom or ep.ignored_custom or dep.base_model),
         )
 
     def catalog_priced(self, provider: str, model: str, group: str = "") -> Priced:

@@ -123,6 +123,20 @@ def _find_key(value: Any, key: str, path: str) -> Iterator[tuple[YamlMap, str]]:
             yield from _find_key(child, key, f"{path}[{i}]")
 
 
+def _litellm_setting(ctx: Context, key: str) -> Iterator[Hit | tuple[str, Any, str, int, int]]:
+    """Every `key` in the config: (file, value, key path, line, column) where it sits under
+    litellm_settings, a Hit where LiteLLM ignores it."""
+    for file, (tree, _text) in ctx.config.sources.items():
+        for holder, path in _find_key(tree, key, ""):
+            full = f"{path}.{key}" if path else key
+            line, column = holder.key_pos[key]
+            if path != "litellm_settings":
+                yield Hit(f"{key} at {full} is ignored by LiteLLM: it must sit under litellm_settings",
+                          file, line, column, full)
+            else:
+                yield file, holder[key], full, line, column
+
+
 @rule("CST114", "discount-config-invalid", "error")
 def discount_config_invalid(ctx: Context) -> Iterator[Hit]:
     """`cost_discount_config` outside `litellm_settings`, or a discount outside [0, 1].
@@ -138,25 +152,21 @@ def discount_config_invalid(ctx: Context) -> Iterator[Hit]:
     Fix: put it under litellm_settings, with fractions between 0 and 1 (`openai: 0.05`).
     """
     key = "cost_discount_config"
-    for file, (tree, _text) in ctx.config.sources.items():
-        for holder, path in _find_key(tree, key, ""):
-            full = f"{path}.{key}" if path else key
-            line, column = holder.key_pos[key]
-            if path != "litellm_settings":
-                yield Hit(f"{key} at {full} is ignored by LiteLLM: it must sit under litellm_settings",
-                          file, line, column, full)
-                continue
-            discounts = holder[key]
-            if not isinstance(discounts, YamlMap):
-                yield Hit(f"{key} must map provider names to fractions (e.g. openai: 0.05)", file, line, column, full)
-                continue
-            for provider, value in discounts.items():
-                number, written = parse_price(value)
-                pline, pcol = discounts.key_pos[provider]
-                if number is None or not (Decimal(0) <= number <= Decimal(1)):
-                    shown = value if number is None else number
-                    yield Hit(f"discount for {provider} is {shown}: it must be a fraction between 0 and 1 "
-                              "(0.05 = 5 % off)", file, pline, pcol, f"{full}.{provider}")
+    for found in _litellm_setting(ctx, key):
+        if isinstance(found, Hit):
+            yield found
+            continue
+        file, discounts, full, line, column = found
+        if not isinstance(discounts, YamlMap):
+            yield Hit(f"{key} must map provider names to fractions (e.g. openai: 0.05)", file, line, column, full)
+            continue
+        for provider, value in discounts.items():
+            number, written = parse_price(value)
+            pline, pcol = discounts.key_pos[provider]
+            if number is None or not (Decimal(0) <= number <= Decimal(1)):
+                shown = value if number is None else number
+                yield Hit(f"discount for {provider} is {shown}: it must be a fraction between 0 and 1 "
+                          "(0.05 = 5 % off)", file, pline, pcol, f"{full}.{provider}")
 
 
 @rule("CST116", "margin-config-invalid", "error")
@@ -186,44 +196,40 @@ def margin_config_invalid(ctx: Context) -> Iterator[Hit]:
 
     key = "cost_margin_config"
     providers = frozenset(litellm_fields()["providers"])
-    for file, (tree, _text) in ctx.config.sources.items():
-        for holder, path in _find_key(tree, key, ""):
-            full = f"{path}.{key}" if path else key
-            line, column = holder.key_pos[key]
-            if path != "litellm_settings":
-                yield Hit(f"{key} at {full} is ignored by LiteLLM: it must sit under litellm_settings",
-                          file, line, column, full)
+    for found in _litellm_setting(ctx, key):
+        if isinstance(found, Hit):
+            yield found
+            continue
+        file, margins, full, line, column = found
+        if not isinstance(margins, YamlMap):
+            yield Hit(f"{key} must map provider names (or global) to margins: LiteLLM fails to price every "
+                      "request with this one", file, line, column, full)
+            continue
+        for name, value in margins.items():
+            where = f"{full}.{name}"
+            kline, kcol = margins.key_pos[name]
+            if name != "global" and name not in providers:
+                shape = "a model name or pattern" if "/" in str(name) or "*" in str(name) else "not a provider"
+                yield Hit(f"margin key '{name}' is {shape}: LiteLLM looks margins up by provider name (or "
+                          "global) only, so this one is never used", file, kline, kcol, where)
                 continue
-            margins = holder[key]
-            if not isinstance(margins, YamlMap):
-                yield Hit(f"{key} must map provider names (or global) to margins: LiteLLM fails to price every "
-                          "request with this one", file, line, column, full)
-                continue
-            for name, value in margins.items():
-                where = f"{full}.{name}"
-                kline, kcol = margins.key_pos[name]
-                if name != "global" and name not in providers:
-                    shape = "a model name or pattern" if "/" in str(name) or "*" in str(name) else "not a provider"
-                    yield Hit(f"margin key '{name}' is {shape}: LiteLLM looks margins up by provider name (or "
-                              "global) only, so this one is never used", file, kline, kcol, where)
-                    continue
-                found = margin_for({name: value}, name)
-                if found.error is not None:
-                    yield Hit(found.error, file, kline, kcol, where)
-                elif isinstance(value, bool):
-                    yield Hit(f"margin for {name} is {str(value).lower()}: LiteLLM reads it as "
-                              f"{int(value) * 100} %", file, kline, kcol, where)
-                elif isinstance(value, YamlMap):
-                    unknown = [k for k in value if k not in ("percentage", "fixed_amount")]
-                    if unknown:
-                        yield Hit(f"margin for {name} has {', '.join(map(str, unknown))}, which LiteLLM ignores "
-                                  "(it reads percentage and fixed_amount)", file, kline, kcol, where)
-                    elif found.percentage < 0 or found.fixed < 0:
-                        yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline,
-                                  kcol, where)
-                elif not isinstance(value, (int, Decimal)) and value is not None:
-                    yield Hit(f"margin for {name} is {type(value).__name__} {value!r}: LiteLLM ignores it (a margin "
-                              "is a number or a mapping with percentage / fixed_amount)", file, kline, kcol, where)
-                elif found.percentage < 0:
-                    yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline, kcol,
-                              where)
+            found = margin_for({name: value}, name)
+            if found.error is not None:
+                yield Hit(found.error, file, kline, kcol, where)
+            elif isinstance(value, bool):
+                yield Hit(f"margin for {name} is {str(value).lower()}: LiteLLM reads it as "
+                          f"{int(value) * 100} %", file, kline, kcol, where)
+            elif isinstance(value, YamlMap):
+                unknown = [k for k in value if k not in ("percentage", "fixed_amount")]
+                if unknown:
+                    yield Hit(f"margin for {name} has {', '.join(map(str, unknown))}, which LiteLLM ignores "
+                              "(it reads percentage and fixed_amount)", file, kline, kcol, where)
+                elif found.percentage < 0 or found.fixed < 0:
+                    yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline,
+                              kcol, where)
+            elif not isinstance(value, (int, Decimal)) and value is not None:
+                yield Hit(f"margin for {name} is {type(value).__name__} {value!r}: LiteLLM ignores it (a margin "
+                          "is a number or a mapping with percentage / fixed_amount)", file, kline, kcol, where)
+            elif found.percentage < 0:
+                yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline, kcol,
+                          where)
