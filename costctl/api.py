@@ -44,6 +44,8 @@ def _adjustment_notes(cfg: Any, prices: list[Any]) -> None:
     if not discounts and margins is None:
         return
     for ep in prices:
+        if not ep.custom and ep.catalog_key is None:
+            continue  # LiteLLM cannot price it: nothing to discount or add to
         discount = discount_for(discounts if isinstance(discounts, dict) else {}, ep.provider, ep.deployment.model)
         if discount:
             ep.notes.append(f"LiteLLM logs every cost of this deployment {_pct(discount)} % lower "

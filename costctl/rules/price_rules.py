@@ -187,6 +187,11 @@ def unpriced_model(ctx: Context) -> Iterator[Hit]:
     """
     for ep in ctx.prices:
         dep = ep.deployment
+        if ep.catalog_key == "fireworks-ai-default" and not ep.custom:  # no size in the name: the $0 bucket
+            yield deployment_hit(dep, f"'{ep.backend_model}' is not in the catalog and its name states no size: "
+                                 "LiteLLM prices it by fireworks-ai-default and logs every request at $0", dep.params,
+                                 "model", "litellm_params")
+            continue
         if dep.wildcard or ep.catalog_key is not None or _azure_without_base(ep):
             continue
         if ep.prices[INPUT].source != NONE or ep.prices[OUTPUT].source != NONE:
