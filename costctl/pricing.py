@@ -835,7 +835,10 @@ def _moment(value: Any) -> datetime | None:
         return None
     text = value.strip().replace("Z", "+00:00")
     if text.replace(".", "", 1).isdigit():  # seconds since the epoch
-        return datetime.fromtimestamp(float(text), timezone.utc)
+        try:
+            return datetime.fromtimestamp(float(text), timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
     try:
         moment = datetime.fromisoformat(text if "T" in text else text.replace(" ", "T", 1))
     except ValueError:
@@ -921,7 +924,7 @@ class RatePlan:
         moment = _moment(usage.billed_at)
         if moment is None:
             raise NotRecomputed("off-peak-without-time", "off-peak pricing depends on when LiteLLM priced the "
-                                "request, and the row has no endTime")
+                                "request, and the row has no usable endTime")
         return self.off_peak_block if off_peak_open(self.off_peak_block, moment) else None
 
     def rates(self, usage: Usage) -> TokenRates:
@@ -1012,7 +1015,7 @@ class RatePlan:
         start, end = _moment(usage.started_at), _moment(usage.billed_at)
         if start is None or end is None:
             raise NotRecomputed("per-second-without-times", "per-second prices bill the request's duration, and the "
-                                "row lacks startTime or endTime")
+                                "row lacks a usable startTime or endTime")
         return Decimal(repr((end.timestamp() - start.timestamp()) * 1000 / 1000))
 
     def _vertex_128k(self, usage: Usage, vertex_location: str | None) -> Decimal:
