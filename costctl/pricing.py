@@ -1038,13 +1038,12 @@ def _input_cost(u: Usage, rates: TokenRates) -> Decimal:
     """The prompt side of `generic_cost_per_token`: uncached text, cached reads (audio and image
     ones at their own cache price), cache writes by lifetime, audio, image and video tokens."""
     cached, writes, prompt = u.cached_tokens, u.cache_creation_tokens, u.prompt_tokens
-    c_audio = c_text = c_image = 0
-    audio, image, video = u.audio_input_tokens, u.image_input_tokens, u.video_input_tokens
-    if u.cached_text_tokens or u.cached_audio_tokens or u.cached_image_tokens:
-        c_audio = min(u.cached_audio_tokens, cached)
-        c_text = min(u.cached_text_tokens, cached - c_audio)
-        c_image = min(u.cached_image_tokens, cached - c_audio - c_text)
-        audio, image = max(audio - c_audio, 0), max(image - c_image, 0)
+    # what the cached reads were (min() as LiteLLM takes it, which a negative count also passes)
+    c_audio = min(u.cached_audio_tokens, cached)
+    c_text = min(u.cached_text_tokens, cached - c_audio)
+    c_image = min(u.cached_image_tokens, cached - c_audio - c_text)
+    audio, image, video = max(u.audio_input_tokens - c_audio, 0), max(u.image_input_tokens - c_image, 0), \
+        u.video_input_tokens
     text = max(u.text_input_tokens - c_text, 0)
     if (cached or writes) and text + cached + audio + writes + image + video > prompt:
         # the cached and per-modality counts overlap: a modality bills what the cache left

@@ -356,7 +356,8 @@ def test_auto_picks_the_reference_for_what_the_vectorized_engine_does_not_read(t
 
 def test_a_spend_with_more_digits_than_the_sql_type_falls_back_exactly(tmp_path: Path) -> None:
     config, rows = generate(40, 6)
-    rows[3]["spend"] = "0.1234567890123456789012345678"  # 28 decimals: beyond DECIMAL(38,24)
+    good = next(r for r in rows if r["request_id"].startswith("req-") and r["metadata"].startswith("{"))
+    good["spend"] = "0.1234567890123456789012345678"  # 28 decimals: beyond DECIMAL(38,24)
     log = write(rows, tmp_path, "csv")
     with pytest.raises(CostctlError, match="vectorized cannot reconcile this input exactly"):
         api.reconcile(config, [str(log)], engine="vectorized")
