@@ -493,3 +493,30 @@ def catalog_unit_suspect(ctx: Context) -> Iterator[Hit]:
             listed = ", ".join(f"{f} = {number(v)}" for f, v in bad[:3])
             yield deployment_hit(ep.deployment, f"catalog entry {ep.catalog_key} prices tokens suspiciously high "
                                  f"({listed} USD per token)", ep.deployment.params, "model", "litellm_params")
+
+
+@rule("CST117", "together-price-ignored", "error")
+def together_price_ignored(ctx: Context) -> Iterator[Hit]:
+    """Custom prices on a Together AI deployment whose id holds a size like `8b`.
+
+    LiteLLM 1.110.2 prices a custom-priced deployment under its id, and its Together AI check
+    reads a parameter count from whatever name it is given: an id with `<digits>b` in it
+    (`…a3b…` in a generated SHA-256 id, `llama-8b-prod` set by hand) is billed at that Together
+    AI size bucket, not at the deployment's custom prices. Most generated ids contain such a run.
+
+    Example:
+        - model_name: my-model
+          litellm_params: {model: together_ai/acme/my-model, input_cost_per_token: 0.000001, ...}
+          # generated id 768094203df9aeb5...: billed as together-ai-up-to-4b
+
+    Fix: set model_info.id to an id without a digit directly followed by `b`.
+    """
+    for ep in ctx.prices:
+        dep = ep.deployment
+        if ep.provider != "together_ai" or ep.custom or not ep.catalog_key or not ep.catalog_key.startswith(
+                "together-ai-") or not any(k in dep.params or k in dep.info for k in price_keys()):
+            continue
+        yield deployment_hit(dep, f"LiteLLM bills this deployment at the Together AI size bucket {ep.catalog_key}, "
+                             f"which it reads from the deployment id '{dep.deployment_id}', not at its custom prices",
+                             dep.info if "id" in dep.info else dep.params, "id" if "id" in dep.info else "model",
+                             "model_info" if "id" in dep.info else "litellm_params")
