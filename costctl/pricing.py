@@ -1038,6 +1038,25 @@ def _input_cost(u: Usage, rates: TokenRates) -> Decimal:
     """The prompt side of `generic_cost_per_token`: uncached text, cached reads (audio and image
     ones at their own cache price), cache writes by lifetime, audio, image and video tokens."""
     cached, writes, prompt = u.cached_tokens, u.cache_creation_tokens, u.prompt_tokens
+    if cached >= 0 and not (u.text_input_tokens or u.image_input_tokens or u.video_input_tokens
+                            or u.cached_text_tokens or u.cached_audio_tokens or u.cached_image_tokens):
+        # the common case, the same rules: no text count, nothing known about the cached reads
+        audio = u.audio_input_tokens
+        if (cached or writes) and cached + audio + writes > prompt:
+            budget = prompt - cached - writes
+            budget = budget if budget > 0 else 0
+            audio = audio if audio < budget else budget
+            text = budget - audio
+        else:
+            text = prompt - cached - audio - writes
+            text = text if text > 0 else 0
+        total = text * rates.input
+        if cached:
+            total += cached * rates.cache_read
+        if audio:
+            total += audio * rates.audio_input
+        return total + _write_cost(u, rates) if (writes or u.cache_creation_1h_tokens or u.cache_creation_12h_tokens) \
+            else total
     # what the cached reads were (min() as LiteLLM takes it, which a negative count also passes)
     c_audio = min(u.cached_audio_tokens, cached)
     c_text = min(u.cached_text_tokens, cached - c_audio)
@@ -1058,11 +1077,17 @@ def _input_cost(u: Usage, rates: TokenRates) -> Decimal:
              + c_image * rates.cache_read_image + audio * rates.audio_input + image * rates.image_input
              + video * rates.video_input)
     if writes or u.cache_creation_1h_tokens or u.cache_creation_12h_tokens:
-        long_writes = u.cache_creation_1h_tokens + u.cache_creation_12h_tokens
-        unattributed = writes - u.cache_creation_short_tokens - long_writes
-        total += ((unattributed if unattributed > 0 else 0) + u.cache_creation_short_tokens) * rates.cache_write
-        total += u.cache_creation_1h_tokens * rates.cache_write_1h + u.cache_creation_12h_tokens * rates.cache_write_12h
+        total += _write_cost(u, rates)
     return total
+
+
+def _write_cost(u: Usage, rates: TokenRates) -> Decimal:
+    """Cache writes: 5-minute (and 30-minute) and unattributed ones at the write price, 1-hour and
+    12-hour ones at theirs."""
+    long_writes = u.cache_creation_1h_tokens + u.cache_creation_12h_tokens
+    unattributed = u.cache_creation_tokens - u.cache_creation_short_tokens - long_writes
+    return (((unattributed if unattributed > 0 else 0) + u.cache_creation_short_tokens) * rates.cache_write
+            + u.cache_creation_1h_tokens * rates.cache_write_1h + u.cache_creation_12h_tokens * rates.cache_write_12h)
 
 
 def _output_cost(u: Usage, rates: TokenRates) -> Decimal:

@@ -223,7 +223,8 @@ class Reconciler:
             expected = ZERO
         else:
             try:
-                expected = self.expected(row, priced)
+                expected = priced.cost(row.usage, vertex_location=row.vertex_location, data_residency=row.data_residency) \
+                    if row.usage.reported_cost is None else self.expected(row, priced)
             except NotRecomputed as exc:
                 self.skip(row.file, row.line, f"not recomputed: {exc.feature}", exc.detail)
                 return

@@ -210,23 +210,24 @@ def usage_of(prompt: int, completion: int, metadata: Mapping[str, Any],
         audio_input_tokens=_n(pd.get("audio_tokens")),
         audio_output_tokens=_n(cd.get("audio_tokens")),
     )
-    if pd or cd:  # modality counts
-        usage.text_input_tokens = _n(pd.get("text_tokens"))
-        usage.image_input_tokens = _n(pd.get("image_tokens"))
-        usage.video_input_tokens = _n(pd.get("video_tokens"))
-        usage.text_output_tokens = _n(cd.get("text_tokens"))
-        usage.image_output_tokens = _n(cd.get("image_tokens"))
-        usage.video_output_tokens = _n(cd.get("video_tokens"))
-        ctd = pd.get("cached_tokens_details")
+    ti, ii, vi, ctd = pd.get("text_tokens"), pd.get("image_tokens"), pd.get("video_tokens"), pd.get("cached_tokens_details")
+    to, io, vo, kind = cd.get("text_tokens"), cd.get("image_tokens"), cd.get("video_tokens"), pd.get("cache_type")
+    if ti or ii or vi or ctd or to or io or vo or kind:  # modality counts (a falsy one counts 0 anyway)
+        usage.text_input_tokens, usage.image_input_tokens, usage.video_input_tokens = _n(ti), _n(ii), _n(vi)
+        usage.text_output_tokens, usage.image_output_tokens, usage.video_output_tokens = _n(to), _n(io), _n(vo)
         if type(ctd) is dict:
             usage.cached_text_tokens = _n(ctd.get("text_tokens"))
             usage.cached_audio_tokens = _n(ctd.get("audio_tokens"))
             usage.cached_image_tokens = _n(ctd.get("image_tokens"))
-        usage.explicit_cache = pd.get("cache_type") == "ephemeral"
+        usage.explicit_cache = kind == "ephemeral"
     reported = get("cost")
     if reported is not None:
         usage.reported_cost = _reported(reported)
-    usage.unpriced_feature = _unpriced_feature(uo, pd, breakdown)
+    if get("server_tool_use") or get("server_side_tool_usage_details") or get("citation_tokens") \
+            or get("num_search_queries") or pd.get("web_search_requests") or pd.get("google_maps_grounding_requests") \
+            or pd.get("query_count") or pd.get("character_count") or pd.get("image_count") \
+            or breakdown.get("tool_usage_cost"):
+        usage.unpriced_feature = _unpriced_feature(uo, pd, breakdown)
     if writes:
         ttl = pd.get("cache_creation_token_details") or get("cache_creation_token_details")
         if type(ttl) is dict:
