@@ -1130,6 +1130,9 @@ _VERTEX_TOKEN_MODELS = ("claude", "llama", "mistral", "jamba", "codestral", "gem
 def _unsupported(prices: Mapping[str, Any], provider: str | None, model: str | None) -> str | None:
     """The billing rule LiteLLM prices this entry's requests by that costctl cannot recompute
     from a spend-log row, or None."""
+    name = (model or "").lower()
+    if provider in ("azure_ai", "azure") and ("model-router" in name or "model_router" in name):
+        return "azure-model-router-fee"  # the routed model's tokens plus a per-prompt-token fee
     if provider == "replicate" and prices.get(INPUT) is None and prices.get(OUTPUT) is None:
         return "replicate-per-second"  # an unlisted Replicate model bills $0.0014 a second of run time
     if provider == "vertex_ai" and (prices.get(INPUT) is None or not any(w in (model or "") for w in _VERTEX_TOKEN_MODELS)) \
