@@ -379,8 +379,7 @@ def _other_billing(ep: EffectivePrices) -> Price | None:
     tiers = prices.get("tiered_pricing")
     if tiers is not None and isinstance(tiers.structured, list) and tiers.structured:
         return Price(None, tiers.source, "tiered_pricing (by prompt size)")
-    entry = {k: (p.value if p.structured is None else p.structured) for k, p in prices.items()}
-    if _per_second_rate(entry) is not None:
+    if _per_second_rate(ep.entry()) is not None:
         key = next(k for k in ("cost_per_second", "input_cost_per_second", "output_cost_per_second")
                    if _has(prices, k))
         return Price(None, prices[key].source, f"{key} x request seconds")
@@ -401,7 +400,7 @@ def _billing_notes(ep: EffectivePrices) -> None:
                   for t in tiers.structured if isinstance(t, Mapping)]
         ep.notes.append(f"tiered_pricing: the whole request is billed at the row whose range holds its prompt "
                         f"({', '.join(ranges)} tokens)")
-    entry = {k: (p.value if p.structured is None else p.structured) for k, p in prices.items()}
+    entry = ep.entry()
     rate = _per_second_rate(entry)
     if rate is not None:
         ep.notes.append(f"billed ${rate} per second of request time (endTime - startTime in the spend log; behind a "
