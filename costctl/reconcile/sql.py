@@ -113,10 +113,20 @@ def rate_column(plan: str, rate: str) -> str:
     return f"{plan}_{rate}"
 
 
-def cost(plan: str, row: str = "v", rates: str = "t") -> str:
-    """USD of the row under `plan`, discount and uplift included."""
+# Terms whose token count is 0 on every row without per-modality counts (and no negative cached
+# count): the engine leaves them out of the SQL when the data has none, which halves the arithmetic.
+MODALITY_TERMS = frozenset({"cache_read_audio", "cache_read_image", "image_input", "video_input", "image_output",
+                            "video_output"})
+MODALITY_COLUMNS = ("text_in", "image_in", "video_in", "c_text", "c_audio", "c_image", "text_out", "image_out",
+                    "video_out")
+
+
+def cost(plan: str, row: str = "v", rates: str = "t", skip: frozenset[str] = frozenset()) -> str:
+    """USD of the row under `plan`, discount and uplift included; `skip`: terms known to be 0 for
+    every row (a rate 0 in every plan, or a count 0 in every row)."""
     names = {name: f"{row}.{name}" for name in TOKENS}
-    return " + ".join(f"({tokens.format(**names)}) * {rates}.{rate_column(plan, rate)}" for rate, tokens in TERMS)
+    return " + ".join(f"({tokens.format(**names)}) * {rates}.{rate_column(plan, rate)}" for rate, tokens in TERMS
+                      if rate not in skip) or "0"
 
 
 @dataclass(frozen=True)

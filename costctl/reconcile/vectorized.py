@@ -72,28 +72,30 @@ PATHS = {
     **{f"uo_{k}": f"{_UO}.cache_creation_token_details.{k}" for k in _TTL},
     "uo_tier": _UO + ".service_tier", "meta_tier": "$.service_tier", "bd_tier": "$.cost_breakdown.service_tier",
     "vloc": "$.cost_breakdown.vertex_location", "resid": "$.cost_breakdown.data_residency",
-    "pd_text": _PD + ".text_tokens", "pd_image": _PD + ".image_tokens", "pd_video": _PD + ".video_tokens",
-    "ctd_text": _PD + ".cached_tokens_details.text_tokens", "ctd_audio": _PD + ".cached_tokens_details.audio_tokens",
-    "ctd_image": _PD + ".cached_tokens_details.image_tokens", "cd_text": _CD + ".text_tokens",
-    "cd_image": _CD + ".image_tokens", "cd_video": _CD + ".video_tokens",
-    "geo": _UO + ".inference_geo", "speed": _UO + ".speed", "cache_type": _PD + ".cache_type",
-    # present: the row goes to the reference code (record.usage_of)
-    "uo_cost": _UO + ".cost",
 }
+# Usage fields most logs leave out or null (per-modality counts, geo and fast mode, reported costs,
+# tool calls): a row whose metadata gives one of them a value is parsed by the reference code
+# (record.usage_of), so the scan does not extract them from every row.
+RARE_FIELDS = ("text_tokens", "image_tokens", "video_tokens", "cached_tokens_details", "inference_geo", "speed",
+               "cost", "cache_type", "server_tool_use", "server_side_tool_usage_details", "citation_tokens",
+               "num_search_queries", "web_search_requests", "google_maps_grounding_requests", "query_count",
+               "character_count", "image_count", "tool_usage_cost")
+RARE = '"(' + "|".join(RARE_FIELDS) + ')"\\s*:\\s*[^n\\s]'
 _INDEX = {name: i + 1 for i, name in enumerate(PATHS)}  # SQL lists are 1-based
-TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid", "geo", "speed", "cache_type")
-INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", "uo_cost", *TEXT_PATHS)]
+TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid")
+INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", *TEXT_PATHS)]
 # JSON types a JSONL field may have for the SQL to read it as the reference does
 _JSON_TYPES = {"request_id": ("VARCHAR", "UBIGINT", "BIGINT"), "spend": ("VARCHAR", "UBIGINT", "BIGINT", "DOUBLE"),
                "prompt_tokens": ("VARCHAR", "UBIGINT", "BIGINT"), "completion_tokens": ("VARCHAR", "UBIGINT", "BIGINT"),
                "cache_hit": ("VARCHAR", "BOOLEAN"), "startTime": ("VARCHAR",)}
 PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGINT, writes BIGINT, w_short BIGINT, "
-          "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, text_in BIGINT, "
-          "image_in BIGINT, video_in BIGINT, c_text BIGINT, c_audio BIGINT, c_image BIGINT, text_out BIGINT, "
-          "image_out BIGINT, video_out BIGINT, tier VARCHAR, vloc VARCHAR, resid VARCHAR, geo VARCHAR, "
-          "speed VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
+          "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, tier VARCHAR, "
+          "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
           "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
 PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
+# Columns only the reference-parsed rows carry (the scan sends rows with these fields there: RARE)
+RARE_COLUMNS = (*sql.MODALITY_COLUMNS, "geo", "speed")
+RARE_PARSED = ", ".join(f"{c} {'VARCHAR' if c in ('geo', 'speed') else 'BIGINT'}" for c in RARE_COLUMNS)
 
 T = TypeVar("T")
 
@@ -180,7 +182,7 @@ class VectorizedReconciler:
             # r: one row per input row, in file order (rowid = order read; fast is NULL for a blank line)
             con.execute(f"CREATE TABLE r0 (src INTEGER, fast BOOLEAN, {PARSED}, raw VARCHAR)")
             con.execute("CREATE VIEW r AS SELECT rowid AS ord, * FROM r0")
-            con.execute(f"CREATE TABLE s (src INTEGER, ord BIGINT, {PARSED})")
+            con.execute(f"CREATE TABLE s (src INTEGER, ord BIGINT, {PARSED}, {RARE_PARSED})")
             for index, source in enumerate(sources, start=1):
                 self._scan(con, index, source, mapping or {}, on_read)
                 self._slow_rows(con, index, source, mapping or {})
@@ -376,6 +378,7 @@ class VectorizedReconciler:
         `relation` (aliased x) whose raw text expressions for each field are `f`."""
         d = self.dialect
         meta0 = f["metadata"]
+        meta_text = f"coalesce(x.__inner, {meta0})" if "mt" in f else meta0  # JSONL: a string's text unescaped
         if "mt" in f:  # JSONL: metadata already parsed with the line
             meta_empty, shape_ok, mt = f["meta_empty"], f["shape_ok"], f["mt"]
         else:
@@ -407,7 +410,7 @@ class VectorizedReconciler:
               f"regexp_full_match(coalesce({f['prompt_tokens']}, ''), '{TOKENS}')",
               f"regexp_full_match(coalesce({f['completion_tokens']}, ''), '{TOKENS}')",
               "x.__shape_ok", "(x.__meta_empty OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok,
-              f"coalesce({raw('uo_cost')} = 'null', true)", f"coalesce({text('cache_type')} <> 'ephemeral', true)"]
+              f"NOT regexp_matches(coalesce({meta_text}, ''), '{RARE}')"]
         ts = "NULL"
         if self.need_time:
             t = f["startTime"]
@@ -436,21 +439,10 @@ class VectorizedReconciler:
             "reasoning": n("reasoning"),
             "audio_in": n("audio_in"),
             "audio_out": n("audio_out"),
-            "text_in": n("pd_text"),
-            "image_in": n("pd_image"),
-            "video_in": n("pd_video"),
-            "c_text": n("ctd_text"),
-            "c_audio": n("ctd_audio"),
-            "c_image": n("ctd_image"),
-            "text_out": n("cd_text"),
-            "image_out": n("cd_image"),
-            "video_out": n("cd_video"),
             "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
                      f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
             "vloc": f"coalesce({text('vloc')}, '')",
             "resid": f"coalesce({text('resid')}, '')",
-            "geo": f"coalesce({text('geo')}, '')",
-            "speed": f"coalesce({text('speed')}, '')",
             "hit": f"coalesce(regexp_full_match({f['cache_hit']}, '\\s*true\\s*', 'i'), false)",
             "failed": f"coalesce(regexp_full_match({f['status']}, '\\s*failure\\s*', 'i'), false)",
             "mid": f"coalesce({f['model_id']}, '')",
@@ -555,11 +547,11 @@ class VectorizedReconciler:
         return (row.request_id, spend, u.prompt_tokens, u.completion_tokens, u.cached_tokens,
                 u.cache_creation_tokens, u.cache_creation_short_tokens, u.cache_creation_1h_tokens,
                 u.cache_creation_12h_tokens, u.reasoning_tokens, u.audio_input_tokens, u.audio_output_tokens,
+                u.service_tier or "", row.vertex_location or "", row.data_residency or "", row.cache_hit, row.failed,
+                row.model_id, row.model_group, row.model, row.provider, row.api_key, row.user, row.team_id, ts,
                 u.text_input_tokens, u.image_input_tokens, u.video_input_tokens, u.cached_text_tokens,
                 u.cached_audio_tokens, u.cached_image_tokens, u.text_output_tokens, u.image_output_tokens,
-                u.video_output_tokens, u.service_tier or "", row.vertex_location or "", row.data_residency or "",
-                u.inference_geo or "", u.speed or "", row.cache_hit, row.failed,
-                row.model_id, row.model_group, row.model, row.provider, row.api_key, row.user, row.team_id, ts)
+                u.video_output_tokens, u.inference_geo or "", u.speed or "")
 
     # -- 3. pricing and totals -------------------------------------------------------------
 
@@ -572,8 +564,9 @@ class VectorizedReconciler:
                         lambda row: AZURE_DETAIL.format(row[2]))
         d = self.dialect
         tol = sql.Tolerance.of(opts.tolerance_usd, opts.tolerance_pct)
-        cause = sql.cause(tol, d, rec="spend", exp="expected", cost_def=sql.cost("def", "x", "x"),
-                          cost_nc=sql.cost("nc", "x", "x"), has_default="has_default", cached="cached",
+        skip = self.skip_terms
+        cause = sql.cause(tol, d, rec="spend", exp="expected", cost_def=sql.cost("def", "x", "x", skip),
+                          cost_nc=sql.cost("nc", "x", "x", skip), has_default="has_default", cached="cached",
                           unknown="unknown")
         rate_columns = ", ".join(f"t.{sql.rate_column(p, r)}" for p in ("def", "nc") for r in sql.RATES)
         # j: every reconciled row with its expected cost and cause (a view: computed while read)
@@ -582,7 +575,7 @@ class VectorizedReconciler:
                    g_deployment, g_model, g_provider, mm_group, mm_model, {cause} AS cause
             FROM (SELECT v.*, k.unknown, k.has_default, k.unpriced AND NOT v.hit AND NOT v.failed AS unpriced,
                          k.g_model_group, k.g_deployment, k.g_model, k.g_provider, k.mm_group, k.mm_model,
-                         CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 't')} END AS expected,
+                         CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 't', skip)} END AS expected,
                          {rate_columns}
                   FROM v JOIN k USING (mid, mg, mdl, prov)
                   JOIN t ON t.pid = k.pid AND {sql.rate_join('t', 'v')}
@@ -618,8 +611,10 @@ class VectorizedReconciler:
                             "outside-window", lambda _row: "startTime outside --since/--until")
             window = f"ts IS NOT NULL AND {window}"
         names = ", ".join(PARSED_NAMES)
-        con.execute("CREATE VIEW v0 AS " + sql.billed(f"SELECT src, ord, {names} FROM r WHERE fast AND {window} "
-                                                       f"UNION ALL SELECT src, ord, {names} FROM s"))
+        plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
+        con.execute("CREATE VIEW v0 AS " + sql.billed(
+            f"SELECT src, ord, {names}, {plain} FROM r WHERE fast AND {window} "
+            f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s"))
         # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
         # the exact comparison then runs on those rows only
         candidates = con.execute("SELECT count(*) FROM (SELECT hash(rid) FROM v0 GROUP BY ALL HAVING count(*) > 1)"
@@ -690,6 +685,14 @@ class VectorizedReconciler:
         t_rows: list[tuple[Any, ...]] = []
         for pid, *facts in con.execute(keys).fetchall():
             t_rows.extend((pid, *facts, *row) for row in self._intervals(self._plans[pid], *facts))
+        # terms that cannot add to any row: a rate 0 in every plan, or modality counts no row has
+        per_rate = len(sql.RATES)
+        zero = {r for i, r in enumerate(sql.RATES)
+                if all(row[len(sql.RATE_KEYS) + 3 + p * per_rate + i] == 0 for row in t_rows for p in range(len(sql.PLANS)))}
+        has_modality = con.execute("SELECT " + " OR ".join(f"coalesce(bool_or({c} <> 0), false)"
+                                                           for c in sql.MODALITY_COLUMNS)
+                                   + " OR coalesce(bool_or(cached < 0), false) FROM v").fetchone()[0]
+        self.skip_terms = frozenset(zero | (set() if has_modality else sql.MODALITY_TERMS))
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
         key_columns = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
         con.execute(f"CREATE TABLE t (pid INTEGER, {key_columns}, lo BIGINT, hi BIGINT, {rates})")

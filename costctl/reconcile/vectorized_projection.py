@@ -57,10 +57,11 @@ class VectorizedProjector(VectorizedReconciler):
         self.rate_table(con, f"SELECT DISTINCT k.base_pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
                              f"WHERE NOT k.azure UNION SELECT DISTINCT k.head_pid, {RATE_KEYS} FROM v "
                              "JOIN k USING (mid, mg, mdl, prov) WHERE k.head_pid IS NOT NULL")
+        skip = self.skip_terms
         summed = con.execute(f"""
             SELECT k.grp, k.head_pid IS NULL, count(*), count(th.pid),
-                   sum(CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 'tb')} END),
-                   sum(CASE WHEN v.hit OR v.failed OR th.pid IS NULL THEN 0 ELSE {sql.cost('eff', 'v', 'th')} END),
+                   sum(CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 'tb', skip)} END),
+                   sum(CASE WHEN v.hit OR v.failed OR th.pid IS NULL THEN 0 ELSE {sql.cost('eff', 'v', 'th', skip)} END),
                    min(v.ts), max(v.ts)
             FROM v JOIN k USING (mid, mg, mdl, prov)
             JOIN t tb ON tb.pid = k.base_pid AND {sql.rate_join('tb')}
