@@ -133,3 +133,17 @@ def test_diff_names_what_it_cannot_project(write):
     assert projection.skipped_by_reason == {"not recomputed: perplexity-search": 1}
     # margin 10 % -> 20 %: 0.006 x 1.2 + 0.001 against 0.006 x 1.1 + 0.001
     assert (projection.base, projection.head) == (GPT4O, Decimal("0.0082"))
+
+
+def test_an_unlisted_model_billed_by_a_rule_costctl_does_not_recompute_is_named_not_zero(write):
+    config = write("c.yaml", """
+        model_list:
+          - model_name: rep
+            litellm_params: {model: replicate/acme/custom-model}
+          - model_name: router
+            litellm_params: {model: azure_ai/my-model-router}
+        """)
+    log = write("log.json", json.dumps([row("a", "rep", "0.0028"), row("b", "router", "0.01")]))
+    t = api.reconcile(str(config), [str(log)], engine="python").outcome.totals
+    assert t.skipped_by_reason == {"not recomputed: replicate-per-second": 1,
+                                   "not recomputed: azure-model-router-fee": 1}

@@ -81,10 +81,10 @@ class Priced:
             raw = usage.reported_cost
             if self.provider in HEADER_COST_PROVIDERS and usage.streamed is not True:
                 return raw  # whole responses: the cost arrives as a response header, billed as it is
-        elif self.unmapped:
-            return ZERO  # LiteLLM finds no price: the request logs $0, no discount or margin either
         else:
             raw = self.plan(which).cost(usage, vertex_location=vertex_location, data_residency=data_residency)
+            if self.unmapped:  # LiteLLM finds no price: $0 (or a rule it names), no discount or margin either
+                return raw
         if self.discount:
             raw = raw * (1 - self.discount)
         return self.margin.apply(raw)
