@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from costctl.catalog.resolve import Resolution, known_providers, litellm_fields, resolve, size_bucket
@@ -627,9 +628,8 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
     block = off_peak or {}
     audio_key = AUDIO_INPUT
 
-    def peak(key: str, standard: Decimal) -> Decimal:  # an off-peak rate replaces the standard one
-        value = _number(block.get(key))
-        return standard if value is None else value
+    def peak(key: str, standard: Decimal) -> Decimal:
+        return _off_peak_rate(block, key, standard)
 
     if table_tier is not None:
         t = _Rates(table_tier, None)
@@ -701,6 +701,12 @@ def _rates(prices: Mapping[str, Any], service_tier: str | None, crossed: list[st
     )
 
 
+def _off_peak_rate(block: Mapping[str, Any], key: str, standard: Decimal) -> Decimal:
+    """An open off-peak block's rate for `key` replaces the standard one; a rate it leaves out does not."""
+    value = _number(block.get(key))
+    return standard if value is None else value
+
+
 def _perplexity_rates(rates: TokenRates, prices: Mapping[str, Any]) -> TokenRates:
     """Perplexity's calculator (perplexity/cost_calculator.py): every prompt token that is not a
     cached read at the input price, cached reads at the cache price; every completion token at
@@ -736,8 +742,7 @@ def _whole_rates(prices: Mapping[str, Any], row: Mapping[str, Any] | None,
     block = off_peak or {}
 
     def peak(key: str, standard: Decimal) -> Decimal:
-        value = _number(block.get(key))
-        return standard if value is None else value
+        return _off_peak_rate(block, key, standard)
 
     input_rate, output_rate = peak(INPUT, input_rate), peak(OUTPUT, output_rate)
     reasoning_rate = peak("output_cost_per_reasoning_token", output_rate if reasoning is None else reasoning)
@@ -774,15 +779,24 @@ def _in_window(windows: list[str], moment: datetime) -> bool:
     the end wraps past midnight; equal ends cover the whole day); malformed windows never do."""
     now = moment.time()
     for window in windows:
-        try:
-            start_text, end_text = window.split("-")
-            start = datetime.strptime(start_text.strip(), "%H:%M").time()
-            end = datetime.strptime(end_text.strip(), "%H:%M").time()
-        except ValueError:
+        bounds = _window_bounds(window)
+        if bounds is None:
             continue
+        start, end = bounds
         if (start <= now < end) if start < end else (now >= start or now < end):
             return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _window_bounds(window: str) -> tuple[time, time] | None:
+    """A window's start and end times, parsed once (strptime is slow on a per-row path)."""
+    try:
+        start_text, end_text = window.split("-")
+        return (datetime.strptime(start_text.strip(), "%H:%M").time(),
+                datetime.strptime(end_text.strip(), "%H:%M").time())
+    except ValueError:
+        return None
 
 
 def off_peak_open(block: Mapping[str, Any], moment: datetime) -> bool:

@@ -45,7 +45,7 @@ from costctl.reconcile import sql
 from costctl.reconcile.engine import SKIP_EXAMPLES, Group, Mismatch, Options, Outcome, Totals
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, _check_columns, _renamer, read_rows
-from costctl.usage.record import FIELDS, Skip, SpendRow, to_record
+from costctl.usage.record import FIELDS, RARE_FIELDS, Skip, SpendRow, to_record
 
 FORMATS = ("csv", "jsonl", "parquet")
 MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "500MB")  # beyond it DuckDB spills to a temp folder
@@ -73,13 +73,8 @@ PATHS = {
     "uo_tier": _UO + ".service_tier", "meta_tier": "$.service_tier", "bd_tier": "$.cost_breakdown.service_tier",
     "vloc": "$.cost_breakdown.vertex_location", "resid": "$.cost_breakdown.data_residency",
 }
-# Usage fields most logs leave out or null (per-modality counts, geo and fast mode, reported costs,
-# tool calls): a row whose metadata gives one of them a value is parsed by the reference code
-# (record.usage_of), so the scan does not extract them from every row.
-RARE_FIELDS = ("text_tokens", "image_tokens", "video_tokens", "cached_tokens_details", "inference_geo", "speed",
-               "cost", "cache_type", "server_tool_use", "server_side_tool_usage_details", "citation_tokens",
-               "num_search_queries", "web_search_requests", "google_maps_grounding_requests", "query_count",
-               "character_count", "image_count", "tool_usage_cost")
+# A row whose metadata gives one of the usage fields most logs leave out a value is parsed by the
+# reference code (record.usage_of), so the scan does not extract them from every row.
 RARE = '"(' + "|".join(RARE_FIELDS) + ')"\\s*:\\s*[^n\\s]'
 _INDEX = {name: i + 1 for i, name in enumerate(PATHS)}  # SQL lists are 1-based
 TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid")
@@ -691,7 +686,7 @@ class VectorizedReconciler:
                 if all(row[len(sql.RATE_KEYS) + 3 + p * per_rate + i] == 0 for row in t_rows for p in range(len(sql.PLANS)))}
         has_modality = con.execute("SELECT " + " OR ".join(f"coalesce(bool_or({c} <> 0), false)"
                                                            for c in sql.MODALITY_COLUMNS)
-                                   + " OR coalesce(bool_or(cached < 0), false) FROM v").fetchone()[0]
+                                   + " OR coalesce(bool_or(cached < 0), false) FROM s").fetchone()[0]  # the only rows with them
         self.skip_terms = frozenset(zero | (set() if has_modality else sql.MODALITY_TERMS))
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
         key_columns = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)

@@ -24,6 +24,14 @@ FIELDS = ("request_id", "spend", "prompt_tokens", "completion_tokens", "model_id
 REQUIRED = ("request_id", "spend", "prompt_tokens", "completion_tokens")
 JOIN_COLUMNS = ("model_id", "model_group", "model")
 
+# Usage fields most logs leave out or null: per-modality counts, geo and fast mode, reported
+# costs, tool calls (usage_of reads them only when present; the DuckDB scan hands rows that set
+# one to the reference parser).
+RARE_FIELDS = ("text_tokens", "image_tokens", "video_tokens", "cached_tokens_details", "inference_geo", "speed",
+               "cost", "cache_type", "server_tool_use", "server_side_tool_usage_details", "citation_tokens",
+               "num_search_queries", "web_search_requests", "google_maps_grounding_requests", "query_count",
+               "character_count", "image_count", "tool_usage_cost")
+
 _decode = json.JSONDecoder().decode
 _THOUSANDS = re.compile(r"^-?\$?\d{1,3}(,\d{3})+(\.\d+)?$")
 
