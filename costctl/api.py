@@ -114,6 +114,7 @@ def validate(
     fail_on: str | None = None,
     max_deviation: Decimal | None = None,
     include_root: str | Path | None = None,
+    litellm_version: str | None = None,
 ) -> ValidateResult:
     """Findings of every selected rule on every config. Command-line values (the arguments)
     override the settings file found next to each config; a bad config raises CostctlError and
@@ -141,6 +142,7 @@ def validate(
             fail_on=fail_on or found.fail_on or "error",
             max_deviation=max_deviation if max_deviation is not None else (
                 found.max_deviation if found.max_deviation is not None else Decimal(50)),
+            litellm_version=litellm_version or found.litellm_version,
         )
         for selectors, option in ((settings.select, "select"), (settings.ignore, "ignore")):
             bad = unknown_selectors(selectors)

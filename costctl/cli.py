@@ -173,6 +173,9 @@ def validate(
     max_deviation: Optional[str] = typer.Option(None, "--max-deviation",
                                                 help="CST107: percent a custom price may differ from the catalog "
                                                 "[default: 50]."),
+    litellm_version: Optional[str] = typer.Option(
+        None, "--litellm-version", help="CST118: the LiteLLM version the config runs on; report its known billing "
+        "bugs this config triggers."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
     include_root: Optional[Path] = typer.Option(
         None, "--include-root", help="Folder that include: files may come from (default: the config's folder)."),
@@ -189,6 +192,7 @@ def validate(
     Example: costctl validate config.yaml --format sarif -o costctl.sarif
     """
     from costctl import api
+    from costctl.advisories import check_version
     from costctl.report import formatter
     from costctl.report.common import RenderOptions
     from costctl.report.findings import summary_line
@@ -200,6 +204,7 @@ def validate(
         fail_on=fail_on.value if fail_on else None,
         max_deviation=parse_percent(max_deviation, "--max-deviation") if max_deviation is not None else None,
         include_root=include_root,
+        litellm_version=check_version(litellm_version, "--litellm-version") if litellm_version else None,
     )
     opts = RenderOptions(color=_color(output) and chosen == "text")
     _emit(formatter("validate", chosen).validate(result, opts), output)

@@ -40,7 +40,8 @@ def test_rule_case(code, case, tmp_path, monkeypatch):
         catalog_path.write_text(json.dumps(case["catalog"]), encoding="utf-8")
         catalog = str(catalog_path)
     max_deviation = Decimal(str(case["max_deviation"])) if "max_deviation" in case else None
-    result = api.validate([config], catalog=catalog, select=[code], max_deviation=max_deviation)
+    result = api.validate([config], catalog=catalog, select=[code], max_deviation=max_deviation,
+                          litellm_version=case.get("litellm_version"))
     found = sorted(f.line for f in result.findings if f.code == code)
     assert found == sorted(case["expect"]), [f"{f.line}: {f.message}" for f in result.findings]
     assert all(f.code == code for f in result.findings)

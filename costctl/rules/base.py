@@ -45,6 +45,7 @@ class Settings:
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str = "error"
     max_deviation: Decimal = Decimal(50)
+    litellm_version: str | None = None  # the LiteLLM release the config runs on (CST118)
 
 
 @dataclass

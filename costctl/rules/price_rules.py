@@ -1,4 +1,4 @@
-"""Rules about the prices themselves and what LiteLLM will bill (CST101-CST113, CST115)."""
+"""Rules about the prices themselves and what LiteLLM will bill (CST101-CST113, CST115, CST118)."""
 
 from __future__ import annotations
 
@@ -520,3 +520,35 @@ def together_price_ignored(ctx: Context) -> Iterator[Hit]:
                              f"which it reads from the deployment id '{dep.deployment_id}', not at its custom prices",
                              dep.info if "id" in dep.info else dep.params, "id" if "id" in dep.info else "model",
                              "model_info" if "id" in dep.info else "litellm_params")
+
+
+@rule("CST118", "litellm-version-bug", "error")
+def litellm_version_bug(ctx: Context) -> Iterator[Hit]:
+    """A known billing bug of the LiteLLM version you run, which this config triggers.
+
+    Checked only when the version is given: `--litellm-version 1.65.0`, or `litellm-version`
+    in the settings file (`costctl verify` reads it from the running proxy). The bugs, their
+    version ranges and issue links are costctl's table of LiteLLM billing advisories, e.g.:
+    up to 1.65 the Model Hub shows catalog defaults for prices set in litellm_params, and one
+    deployment's custom price leaks to the others of the same backend model; from 1.66.0 a
+    model_info price leaks into plain deployments of the same model at start-up.
+
+    Example (with --litellm-version 1.65.0):
+        - model_name: gpt-4o-negotiated
+          litellm_params: {model: openai/gpt-4o, input_cost_per_token: 0.000001, ...}
+        - model_name: gpt-4o
+          litellm_params: {model: openai/gpt-4o}
+
+    Fix: upgrade LiteLLM past the fixed version; until then give each custom-priced
+    deployment a backend model of its own, and check charges with `costctl verify --probe`.
+    """
+    from costctl.advisories import exposures
+
+    version = ctx.settings.litellm_version
+    if not version:
+        return
+    by_deployment: dict[int, list[Any]] = defaultdict(list)
+    for exposure in exposures(version, ctx.prices):
+        by_deployment[exposure.prices.deployment.index].append(exposure)
+    for found in by_deployment.values():  # one finding a deployment: findings are unique by place and code
+        yield deployment_hit(found[0].prices.deployment, "; ".join(e.message(version) for e in found))

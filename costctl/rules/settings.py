@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-KEYS = {"select", "ignore", "severity", "fail-on", "max-deviation", "catalog"}
+KEYS = {"select", "ignore", "severity", "fail-on", "max-deviation", "catalog", "litellm-version"}
 
 
 @dataclass
@@ -41,6 +41,7 @@ class FileSettings:
     fail_on: str | None = None
     max_deviation: Decimal | None = None
     catalog: str | None = None
+    litellm_version: str | None = None
 
 
 def find_settings(config_path: Path) -> FileSettings:
@@ -109,6 +110,10 @@ def _parse(path: Path, table: dict[str, Any], where: str = "") -> FileSettings:
         if catalog not in ("bundled", "litellm") and not Path(catalog).is_absolute():
             catalog = str(path.parent / catalog)  # a relative catalog path is relative to the settings file
         out.catalog = catalog
+    if "litellm-version" in normalised:
+        from costctl.advisories import check_version
+
+        out.litellm_version = check_version(normalised["litellm-version"], f"{shown}: 'litellm-version'")
     return out
 
 
