@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from costctl.catalog.resolve import Resolution, closest_keys, resolve
 from costctl.catalog.store import Catalog, load_catalog
@@ -82,6 +82,7 @@ def catalog_lookup(model: str, provider: str | None = None, catalog: str = "bund
 
 @dataclass
 class ValidateResult:
+    command: ClassVar[str] = "validate"
     catalog: Catalog
     files: list[str]
     findings: list  # list[rules.Finding]
@@ -384,3 +385,131 @@ def diff(
                                 f"{fail_on_increase_usd}")
     return DiffResult(base_name, head_name, base_cat, head_cat, found, unchanged, projection, list(usage or []),
                       failures)
+
+
+@dataclass
+class VerifyResult(ValidateResult):
+    """A running proxy against its config: findings as validate's, plus what was read and sent."""
+
+    command: ClassVar[str] = "verify"
+    proxy: str = ""  # the URL as shown (no credentials)
+    version: str | None = None
+    version_source: str | None = None
+    probes_sent: int = 0
+    charges_verified: int = 0
+    catalog_compared: tuple[int, int, list[str]] = (0, 0, [])
+    public_hub: str = ""
+
+
+def verify(
+    config_path: str | Path,
+    proxy_url: str,
+    key: str | None,
+    *,
+    catalog: str = "bundled",
+    probe: bool = False,
+    concurrency: int = 8,
+    timeout: float = 10.0,
+    retries: int = 2,
+    fail_on: str = "error",
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    include_root: str | Path | None = None,
+    on_probe: Any = None,
+) -> VerifyResult:
+    """Compare a running LiteLLM proxy with its config: deployments, the API's and the Model
+    Hub's prices, and (with `probe`) what mocked requests are charged. A proxy that cannot be
+    reached or refuses the key raises CostctlError."""
+    from costctl.advisories import IMPLEMENTED_VERSION, exposures
+    from costctl.proxy import probes as probing
+    from costctl.proxy.checks import VERIFY_CHECKS, Charge, VerifyContext, catalog_differences, link_deployments
+    from costctl.proxy.client import Client
+    from costctl.proxy.state import read_state
+    from costctl.rules import RULES, Finding
+    from costctl.rules.base import unknown_checks
+
+    known = {**VERIFY_CHECKS, "CST118": RULES["CST118"]}
+    chosen = unknown_checks(select or [], known) + unknown_checks(ignore or [], known)
+    if chosen:
+        raise CostctlError(f"--select/--ignore {', '.join(chosen)}: no verify check has that code, prefix or name "
+                           "(see costctl rules)")
+    cfg = load_config(config_path, include_root=include_root)
+    cat = load_catalog(catalog)
+    prices = [effective_prices(d, cat) for d in cfg.deployments]
+    client = Client(proxy_url, key, timeout=timeout, retries=retries)
+    state = read_state(client)
+    links, unexpected = link_deployments(prices, state)
+    charges: list[Charge] = []
+    sent: list[Any] = []
+    if probe:
+        charges = _expected_charges(cfg, cat, links)
+        targets = [c.link.proxy_id for c in charges if c.expected is not None]
+        sent = probing.run(client, targets, concurrency=concurrency, on_probe=on_probe)  # type: ignore[arg-type]
+        by_target: dict[str, list[Any]] = {}
+        for p in sent:
+            by_target.setdefault(p.deployment_id, []).append(p)
+        for c in charges:
+            c.probes = sorted(by_target.get(c.link.proxy_id or "", []), key=lambda p: p.round)
+        if not state.version:
+            header = next((p.version for p in sent if p.version), None)
+            if header:
+                state.version, state.version_source = header, "the x-litellm-version header"
+    ctx = VerifyContext(cfg, cat, prices, state, links, unexpected, charges, IMPLEMENTED_VERSION)
+
+    def wanted(code: str, name: str) -> bool:
+        def hit(patterns: list[str]) -> bool:
+            return any(code.startswith(p.upper()) or name == p.lower() for p in patterns)
+        return (not select or hit(select)) and not (ignore and hit(ignore))
+
+    findings: set[Finding] = set()
+    for code, check_ in sorted(VERIFY_CHECKS.items()):
+        if wanted(code, check_.name):
+            for h in check_.check(ctx):  # type: ignore[arg-type]
+                findings.add(Finding(h.file, h.line, code, h.column, check_.name, check_.severity, h.message, h.path,
+                                     h.deployment, h.about, h.deployment_id, h.expected, h.actual))
+    bug = RULES["CST118"]
+    if state.version and wanted(bug.code, bug.name):
+        by_index: dict[int, list[Any]] = {}
+        for e in exposures(state.version, prices):
+            by_index.setdefault(e.prices.deployment.index, []).append(e)
+        link_of = {lk.prices.deployment.index: lk for lk in links}
+        for index, found in by_index.items():
+            dep = found[0].prices.deployment
+            findings.add(Finding(dep.file, dep.line, bug.code, dep.column, bug.name, bug.severity,
+                                 "; ".join(e.message(state.version) for e in found), dep.key_path, dep.model_name,
+                                 "version", link_of[index].proxy_id or dep.deployment_id, None, state.version))
+    return VerifyResult(
+        cat, list(cfg.files), sorted(findings), fail_on, [],
+        [(d.file, d.line, d.model_name, d.model) for d in cfg.deployments],
+        proxy=client.shown, version=state.version, version_source=state.version_source, probes_sent=len(sent),
+        charges_verified=sum(1 for c in charges if c.expected is not None and c.probes),
+        catalog_compared=catalog_differences(ctx), public_hub=state.public_hub_status,
+    )
+
+
+def _expected_charges(cfg: Config, cat: Catalog, links: list[Any]) -> list[Any]:
+    """What each served deployment's probe should cost, or why costctl cannot say."""
+    from costctl.pricing import NotRecomputed
+    from costctl.proxy.checks import Charge
+    from costctl.proxy.probes import probe_usage
+    from costctl.reconcile.pricer import Pricer
+
+    pricer = Pricer(cfg, cat)
+    usage = probe_usage()
+    out = []
+    for link in links:
+        if link.proxy_id is None:
+            continue
+        dep = link.prices.deployment
+        if dep.wildcard:
+            out.append(Charge(link, None, "a wildcard deployment: each request is priced by the model it names"))
+            continue
+        priced = pricer.by_id[dep.deployment_id]
+        if priced.plan().per_second is not None:
+            out.append(Charge(link, None, "a per-second price: the charge depends on the request's duration"))
+            continue
+        try:
+            out.append(Charge(link, priced.cost(usage)))
+        except NotRecomputed as exc:
+            out.append(Charge(link, None, f"not recomputed: {exc.feature}" + (f" ({exc.detail})" if exc.detail else "")))
+    return out

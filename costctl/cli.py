@@ -50,6 +50,7 @@ ValidateFormat: Any = _choices("ValidateFormat", list(FORMATS["validate"]))
 ReconcileFormat: Any = _choices("ReconcileFormat", list(FORMATS["reconcile"]))
 Engine: Any = _choices("Engine", ["auto", "vectorized", "python"])
 DiffFormat: Any = _choices("DiffFormat", list(FORMATS["diff"]))
+VerifyFormat: Any = _choices("VerifyFormat", list(FORMATS["verify"]))
 
 
 class Level(str, enum.Enum):
@@ -377,6 +378,88 @@ def diff(
     if result.failures:
         sys.stderr.write("; ".join(result.failures) + "\n")
     raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def verify(
+    config: Path = typer.Argument(..., help="The LiteLLM config the proxy runs.", show_default=False),
+    proxy: str = typer.Option(..., "--proxy", help="The proxy's base URL, e.g. http://127.0.0.1:4000.",
+                              show_default=False),
+    key_env: str = typer.Option("LITELLM_MASTER_KEY", "--key-env",
+                                help="Environment variable holding the proxy key (never printed)."),
+    probe: bool = typer.Option(False, "--probe", help="Send each deployment two mocked requests and check what "
+                               "they are charged (needs a key allowed to send mock_response)."),
+    catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
+    fmt: Optional[VerifyFormat] = typer.Option(
+        None, "--format", "-f", help="Output format [default: text; github when GITHUB_ACTIONS=true]."),
+    fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when a finding is at or above this severity."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these checks: codes, prefixes or names."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Skip these checks: codes, prefixes or names."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, max=64, help="Probes in flight at once."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait for each response."),
+    retries: int = typer.Option(2, "--retries", min=0, max=10,
+                                help="Retries (with backoff) when the proxy is unreachable or busy."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+    include_root: Optional[Path] = typer.Option(
+        None, "--include-root", help="Folder that include: files may come from (default: the config's folder)."),
+) -> None:
+    """Check that a running LiteLLM proxy shows and charges what its config says.
+
+    Compares, deployment by deployment: the ids the proxy serves; the prices of its API
+    (/model/info) and of its Model Hub (/model_group/info, /public/model_hub); with --probe, the
+    charge of mocked requests (x-litellm-response-cost) against costctl's expected cost, twice in
+    two orders so a price leaking between deployments shows. Also reads the proxy's LiteLLM
+    version (CST118: known billing bugs of that release this config triggers) and whether it
+    prices from another catalog. Checks: costctl rules (CST3xx).
+
+    Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: the proxy cannot be
+    reached, refuses the key or the probes' mock responses, or the config is bad.
+
+    Example: LITELLM_MASTER_KEY=sk-... costctl verify config.yaml --proxy http://127.0.0.1:4000 --probe
+    """
+    from costctl import api
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
+    from costctl.report.findings import verify_summary_line
+
+    key = os.environ.get(key_env) or None
+    if key is None:
+        sys.stderr.write(f"costctl: ${key_env} is not set: calling the proxy without a key\n")
+    chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    with _probe_progress(quiet or not probe) as on_probe:
+        result = api.verify(config, proxy, key, catalog=catalog, probe=probe, concurrency=concurrency, timeout=timeout,
+                            retries=retries, fail_on=fail_on.value, select=_split(select), ignore=_split(ignore),
+                            include_root=include_root, on_probe=on_probe)
+    opts = RenderOptions(color=_color(output) and chosen == "text")
+    _emit(formatter("verify", chosen).verify(result, opts), output)
+    sys.stderr.write(verify_summary_line(result) + "\n")
+    raise typer.Exit(1 if result.failed else 0)
+
+
+class _probe_progress:
+    """A spinner counting probes on stderr, only when stderr is a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(SpinnerColumn(), TextColumn("verify: {task.completed} probes"), TimeElapsedColumn(),
+                            console=Console(file=sys.stderr), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("probes", total=None)
+        bar = self.bar
+        return lambda _probe: bar.update(task, advance=1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 class _progress:

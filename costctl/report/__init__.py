@@ -29,6 +29,13 @@ FORMATS: dict[str, dict[str, str]] = {
         "csv": "costctl.report.csv_report:CsvFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
     },
+    "verify": {
+        "text": "costctl.report.findings:TextFormatter",
+        "json": "costctl.report.json_report:JsonFormatter",
+        "github": "costctl.report.findings:GithubFormatter",
+        "junit": "costctl.report.findings:JunitFormatter",
+        "markdown": "costctl.report.markdown:MarkdownFormatter",
+    },
     "diff": {
         "table": "costctl.report.table:TableFormatter",
         "json": "costctl.report.json_report:JsonFormatter",

@@ -10,7 +10,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from costctl import __version__
-from costctl.api import ValidateResult
+from costctl.api import ValidateResult, VerifyResult
 from costctl.report.common import RenderOptions, safe
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -28,6 +28,16 @@ def summary_line(result: ValidateResult) -> str:
     return (f"{s['error']} error{'s' * (s['error'] != 1)}, {s['warning']} warning{'s' * (s['warning'] != 1)}, "
             f"{s['info']} info in {len(result.files)} file{'s' * (len(result.files) != 1)} "
             f"({len(result.deployments)} deployments; fail on {result.fail_on}: {word})")
+
+
+def verify_summary_line(result: VerifyResult) -> str:
+    """`proxy http://… (LiteLLM 1.65.0): 3 errors, … (6 probes; fail on error: failed)`, for stderr."""
+    s = result.summary
+    word = "failed" if result.failed else "passed"
+    probes = f"{result.probes_sent} probes, {result.charges_verified} charges verified" if result.probes_sent else "no probes"
+    return (f"proxy {result.proxy} (LiteLLM {result.version or 'version unknown'}): {s['error']} "
+            f"error{'s' * (s['error'] != 1)}, {s['warning']} warning{'s' * (s['warning'] != 1)}, {s['info']} info "
+            f"({len(result.deployments)} deployments, {probes}; fail on {result.fail_on}: {word})")
 
 
 class TextFormatter:
@@ -56,6 +66,8 @@ class TextFormatter:
             console.print(line)
         return buf.getvalue()
 
+    verify = validate
+
 
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -79,6 +91,8 @@ class GithubFormatter:
             message = safe(f.message) + (f" ({safe(f.deployment)})" if f.deployment else "")
             lines.append(f"::{self.LEVEL[f.severity]} {props}::{_escape_data(message)}\n")
         return "".join(lines)
+
+    verify = validate
 
 
 class SarifFormatter:
@@ -164,7 +178,7 @@ class JunitFormatter:
         by_place: dict[tuple[str, int | None], list[Any]] = defaultdict(list)
         for f in result.findings:
             by_place[(f.file, owner(f))].append(f)
-        suites = ET.Element("testsuites", name="costctl validate")
+        suites = ET.Element("testsuites", name=f"costctl {result.command}")
         total_tests = total_failures = 0
         for file in result.files:
             cases: list[tuple[int | None, str, str]] = [(None, "config", "settings and keys outside model_list")]
@@ -196,3 +210,5 @@ class JunitFormatter:
         suites.set("failures", str(total_failures))
         ET.indent(suites)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+    verify = validate

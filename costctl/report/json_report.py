@@ -6,7 +6,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from costctl.api import DiffResult, ReconcileResult, ShowResult, ValidateResult
+from costctl.advisories import IMPLEMENTED_VERSION
+from costctl.api import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 from costctl.pricing import EffectivePrices, Price
 from costctl.report.common import RenderOptions, number, plain_structure, safe
 
@@ -79,6 +80,29 @@ class JsonFormatter:
                 {"code": f.code, "name": f.name, "severity": f.severity, "message": safe(f.message),
                  "file": f.file, "line": f.line, "column": f.column, "path": f.path,
                  "deployment": safe(f.deployment) if f.deployment is not None else None}
+                for f in result.findings
+            ],
+            "summary": result.summary,
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    def verify(self, result: VerifyResult, opts: RenderOptions) -> str:
+        compared, differing, examples = result.catalog_compared
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "command": "verify",
+            "catalog": result.catalog.stamp(),
+            "files": result.files,
+            "proxy": {"url": result.proxy, "litellm_version": result.version, "version_source": result.version_source,
+                      "implemented_version": IMPLEMENTED_VERSION, "public_model_hub": result.public_hub},
+            "probes": {"sent": result.probes_sent, "charges_verified": result.charges_verified},
+            "catalog_comparison": {"compared": compared, "differing": differing, "examples": examples},
+            "fail_on": result.fail_on,
+            "findings": [
+                {"code": f.code, "name": f.name, "severity": f.severity, "about": f.about,
+                 "deployment": safe(f.deployment) if f.deployment is not None else None,
+                 "deployment_id": f.deployment_id, "expected": f.expected, "actual": f.actual,
+                 "message": safe(f.message), "file": f.file, "line": f.line, "column": f.column, "path": f.path}
                 for f in result.findings
             ],
             "summary": result.summary,

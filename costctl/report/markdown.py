@@ -65,10 +65,13 @@ class MarkdownFormatter:
         s = result.summary
         icon = "❌" if result.failed else "✅"
         lines = [
-            f"{icon} **costctl validate**: {s['error']} errors, {s['warning']} warnings, {s['info']} info in "
+            f"{icon} **costctl {result.command}**: {s['error']} errors, {s['warning']} warnings, {s['info']} info in "
             f"{len(result.files)} files ({len(result.deployments)} deployments; fail on {result.fail_on}).",
             "",
         ]
+        if result.command == "verify":
+            lines[-1:] = [f"Proxy {cell(result.proxy)}: LiteLLM {cell(result.version or 'version unknown')}; "
+                          f"{result.probes_sent} probes, {result.charges_verified} charges verified.", ""]
         if result.findings:
             lines += ["| where | code | severity | deployment | message |", "|---|---|---|---|---|"]
             for f in result.findings:
@@ -77,6 +80,8 @@ class MarkdownFormatter:
             lines.append("")
         lines += [f"<sub>{cell(result.catalog.stamp_line())}</sub>", ""]
         return "\n".join(lines)
+
+    verify = validate
 
     def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
         from costctl.report.reconcile_common import money_short, pct, pct_text

@@ -34,6 +34,12 @@ class Finding:
     message: str = field(compare=False)
     path: str = field(compare=False, default="")
     deployment: str | None = field(compare=False, default=None)
+    # verify's findings: what part of the proxy it is about (deployment, api, hub, charge,
+    # version, catalog), the deployment id, the value the config gives and what the proxy showed
+    about: str | None = field(compare=False, default=None)
+    deployment_id: str | None = field(compare=False, default=None)
+    expected: str | None = field(compare=False, default=None)
+    actual: str | None = field(compare=False, default=None)
 
 
 @dataclass
@@ -84,6 +90,10 @@ class Hit:
     column: int = 1
     path: str = ""
     deployment: str | None = None
+    about: str | None = None
+    deployment_id: str | None = None
+    expected: str | None = None
+    actual: str | None = None
 
 
 RULES: dict[str, Rule] = {}
@@ -131,7 +141,12 @@ def iter_rules(select: list[str], ignore: list[str]) -> Iterator[Rule]:
         yield r
 
 
+def unknown_checks(patterns: list[str], registry: dict[str, Rule]) -> list[str]:
+    """Selectors that match nothing in `registry`."""
+    return [p for p in patterns
+            if not any(code.startswith(p.upper()) or r.name == p.lower() for code, r in registry.items())]
+
+
 def unknown_selectors(patterns: list[str]) -> list[str]:
     """Selectors that match no rule (a typo in --select must not silently check nothing)."""
-    return [p for p in patterns
-            if not any(code.startswith(p.upper()) or r.name == p.lower() for code, r in RULES.items())]
+    return unknown_checks(patterns, RULES)
