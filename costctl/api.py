@@ -463,10 +463,17 @@ def verify(
 
     findings: set[Finding] = set()
     for code, check_ in sorted(VERIFY_CHECKS.items()):
-        if wanted(code, check_.name):
-            for h in check_.check(ctx):  # type: ignore[arg-type]
-                findings.add(Finding(h.file, h.line, code, h.column, check_.name, check_.severity, h.message, h.path,
-                                     h.deployment, h.about, h.deployment_id, h.expected, h.actual))
+        if not wanted(code, check_.name):
+            continue
+        # findings are unique by place and code: a check's hits at one deployment make one finding
+        hits: dict[tuple[str, int, int], list[Any]] = {}
+        for h in check_.check(ctx):  # type: ignore[arg-type]
+            hits.setdefault((h.file, h.line, h.column), []).append(h)
+        for same in hits.values():
+            h = same[0]
+            findings.add(Finding(h.file, h.line, code, h.column, check_.name, check_.severity,
+                                 "; ".join(x.message for x in same), h.path, h.deployment, h.about, h.deployment_id,
+                                 h.expected, h.actual))
     bug = RULES["CST118"]
     if state.version and wanted(bug.code, bug.name):
         by_index: dict[int, list[Any]] = {}

@@ -500,18 +500,22 @@ class _progress:
 def rules(
     code: Optional[str] = typer.Argument(None, help="A rule code or name: print its full documentation."),
 ) -> None:
-    """List the validation rules, or explain one.
+    """List the validation rules (CST0xx-CST1xx) and verify's checks (CST3xx), or explain one.
 
     Example: costctl rules CST104
     """
     from costctl.errors import CostctlError
+    from costctl.proxy.checks import VERIFY_CHECKS
     from costctl.rules import RULES
 
+    every = {**RULES, **VERIFY_CHECKS}
     if code is None:
-        for r in sorted(RULES.values(), key=lambda r: r.code):
-            typer.echo(f"{r.code}  {r.name:<28} {r.severity:<8} {r.summary}")
+        for title, registry in (("validate", RULES), ("verify", VERIFY_CHECKS)):
+            typer.echo(f"# {title}")
+            for r in sorted(registry.values(), key=lambda r: r.code):
+                typer.echo(f"{r.code}  {r.name:<28} {r.severity:<8} {r.summary}")
         return
-    found = RULES.get(code.upper()) or next((r for r in RULES.values() if r.name == code.lower()), None)
+    found = every.get(code.upper()) or next((r for r in every.values() if r.name == code.lower()), None)
     if found is None:
         raise CostctlError(f"no rule {code} (costctl rules lists them)")
     typer.echo(f"{found.code} {found.name} ({found.severity})\n\n{found.doc}")

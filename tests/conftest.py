@@ -46,3 +46,26 @@ def cli():
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in this process (through `main`, its one error boundary): fast, and the same
+    exit code, stdout and stderr as `run_cli`."""
+    import contextlib
+    import io
+    from unittest import mock
+
+    from costctl import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with mock.patch.dict(os.environ, {"NO_COLOR": "1", "COLUMNS": "200", **(env or {})}), \
+            mock.patch.object(sys, "argv", ["costctl", *args]), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            cli._state["debug"] = False
+    return subprocess.CompletedProcess(["costctl", *args], code, out.getvalue(), err.getvalue())

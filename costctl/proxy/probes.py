@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 from costctl.errors import CostctlError
 from costctl.pricing import Usage
 from costctl.proxy.client import Client
+from costctl.usage.record import PROBE_TAG
 
-PROBE_TAG = "costctl-verify"
 PROBE_REPLY = "costctl verify probe"
 PROMPT_TOKENS, CACHED_TOKENS, COMPLETION_TOKENS = 1000, 200, 500
 COST_HEADER = "x-litellm-response-cost"

@@ -45,7 +45,7 @@ from costctl.reconcile import sql
 from costctl.reconcile.engine import SKIP_EXAMPLES, Group, Mismatch, Options, Outcome, Totals
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, _check_columns, _renamer, read_rows
-from costctl.usage.record import FIELDS, RARE_FIELDS, Skip, SpendRow, to_record
+from costctl.usage.record import FIELDS, PROBE_TAG, RARE_FIELDS, Skip, SpendRow, to_record
 
 FORMATS = ("csv", "jsonl", "parquet")
 MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "500MB")  # beyond it DuckDB spills to a temp folder
@@ -405,7 +405,8 @@ class VectorizedReconciler:
               f"regexp_full_match(coalesce({f['prompt_tokens']}, ''), '{TOKENS}')",
               f"regexp_full_match(coalesce({f['completion_tokens']}, ''), '{TOKENS}')",
               "x.__shape_ok", "(x.__meta_empty OR x.__mt IS NOT NULL)", ints_ok, texts_ok, ttl_ok,
-              f"NOT regexp_matches(coalesce({meta_text}, ''), '{RARE}')"]
+              f"NOT regexp_matches(coalesce({meta_text}, ''), '{RARE}')",
+              f"coalesce({f['request_tags']}, '') NOT LIKE '%{PROBE_TAG}%'"]  # verify probes: skipped by name
         ts = "NULL"
         if self.need_time:
             t = f["startTime"]

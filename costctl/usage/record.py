@@ -58,6 +58,11 @@ class SpendRow:
     data_residency: str | None = None
 
 
+# `costctl verify --probe` tags its mocked requests so reconcile leaves them out by name
+PROBE_TAG = "costctl-verify"
+PROBE_SKIP = "verify-probe"
+
+
 class Skip(Exception):
     """A row that cannot be reconciled, with the named reason it is counted under."""
 
@@ -292,12 +297,23 @@ def _field(raw: Mapping[str, Any], key: str) -> str:
     return value.strip() if type(value) is str else _text(value).strip()
 
 
+def _is_probe(tags: Any) -> bool:
+    if tags is None or PROBE_TAG not in (tags if isinstance(tags, str) else _text(tags)):
+        return False
+    try:
+        return PROBE_TAG in _json_value(tags, "request_tags", list)
+    except Skip:
+        return False
+
+
 def to_record(raw: Mapping[str, Any], file: str, line: int, need_time: bool = True) -> SpendRow:
     """A SpendRow, or Skip with the reason this row cannot be reconciled. With `need_time`
     False the timestamp is not read (nothing uses it), so it cannot make the row a skip."""
     request_id = _field(raw, "request_id")
     if not request_id:
         raise Skip("missing-request-id", "request_id is empty")
+    if _is_probe(raw.get("request_tags")):
+        raise Skip(PROBE_SKIP, f"a costctl verify probe (request tag {PROBE_TAG}): a mocked request, not traffic")
     spend = parse_money(raw.get("spend"))
     prompt = parse_tokens(raw.get("prompt_tokens"), "prompt_tokens")
     completion = parse_tokens(raw.get("completion_tokens"), "completion_tokens")
