@@ -249,3 +249,22 @@ def test_reconcile_leaves_probes_out_by_name(write, engine):
     summary = json.loads(result.stdout)["summary"]
     assert summary["rows_read"] == 2 and summary["rows_reconciled"] == 1
     assert summary["skipped_by_reason"] == {"verify-probe": 1}
+
+
+def test_litellm_version_from_the_settings_file_and_its_bad_values(write):
+    config = write("config.yaml", CONFIG)
+    write(".costctl.toml", 'litellm-version = "1.65.0"\n')
+    result = invoke("validate", str(config), "--select", "CST118")
+    assert result.returncode == 1 and "LITELLM-HUB-DEFAULTS" in result.stdout
+    assert invoke("validate", str(config), "--select", "CST118", "--litellm-version", "1.110.2").returncode == 0
+    write(".costctl.toml", 'litellm-version = "latest"\n')
+    result = invoke("validate", str(config))
+    assert result.returncode == 2 and "litellm-version" in result.stderr and "latest" in result.stderr
+
+
+def test_readme_documents_every_verify_check():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code, check in VERIFY_CHECKS.items():
+        assert f"| {code} | `{check.name}` | {check.severity} | {check.summary} |" in readme, code
