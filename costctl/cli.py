@@ -85,7 +85,8 @@ class Unit(str, enum.Enum):
 
 
 CATALOG_HELP = ("Default prices: 'bundled' (snapshot shipped with costctl), 'litellm' (the installed litellm "
-                "package's map) or a path to a LiteLLM-format JSON file.")
+                "package's map), a path to a LiteLLM-format JSON file, or an http(s) URL of one (e.g. the map "
+                "your proxy downloads; fetched, cached for an hour).")
 
 
 def _version(value: bool) -> None:

@@ -25,7 +25,7 @@ def test_provenance_matches_the_bundled_file(catalog):
     assert prov["litellm_version"] == catalog.version == "1.110.2"
     assert prov["entries"] == catalog.count
     assert catalog.stamp() == {"name": "litellm", "version": "1.110.2", "sha256": prov["sha256"],
-                               "entries": prov["entries"], "source": "bundled"}
+                               "entries": prov["entries"], "source": "bundled", "url": None, "fetched": None}
 
 
 def test_sample_spec_and_generalizations_are_not_models(catalog):

@@ -95,6 +95,9 @@ def test_a_proxy_that_shows_and_charges_the_config_passes(config, monkeypatch):
                             "/public/model_hub/info litellm_version", "implemented_version": "1.110.2",
                             "public_model_hub": "no public groups"}
     assert doc["probes"] == {"sent": 6, "charges_verified": 3}
+    from costctl.report.schema import VerifyDocument
+
+    VerifyDocument.model_validate(doc)  # the published schema (schemas/verify.schema.json)
     assert not [f for f in doc["findings"] if f["severity"] != "info"], doc["findings"]
     everything = result.stdout + result.stderr + json.dumps(fake.requests)
     assert fake.key not in result.stdout + result.stderr and ENV["OPENAI_API_KEY"] not in everything
@@ -268,3 +271,20 @@ def test_readme_documents_every_verify_check():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, check in VERIFY_CHECKS.items():
         assert f"| {code} | `{check.name}` | {check.severity} | {check.summary} |" in readme, code
+
+
+def test_a_proxy_on_another_price_map_is_named_not_blamed_on_the_config(config, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", ENV["OPENAI_API_KEY"])
+    with FakeProxy() as fake:
+        faithful(fake, config)
+        status, headers, body = fake.get["/model/info"]
+        plain = next(r for r in body["data"] if r["model_name"] == "plain")
+        plain["model_info"]["input_cost_per_token"] = 3e-06  # the downloaded map's gpt-4o price
+        negotiated = next(r for r in body["data"] if r["model_name"] == "negotiated")
+        negotiated["model_info"]["output_cost_per_token"] = 1e-05  # a custom price that did not take effect
+        result = run(fake, config, "-f", "json")
+    found = {f["code"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["CST350"]["severity"] == "warning" and "1 of 2 default-priced" in found["CST350"]["message"]
+    assert "gpt-4o input $3 per 1M (costctl: $2.5 per 1M)" in found["CST350"]["message"]
+    assert found["CST310"]["deployment"] == "negotiated" and found["CST310"]["actual"] == "output=$10 per 1M"
+    assert found["CST310"]["expected"] == "output=$4 per 1M (custom)" and result.returncode == 1

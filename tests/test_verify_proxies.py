@@ -54,6 +54,9 @@ def test_litellm_1_110_2_shows_and_charges_the_example_config(proxy_110):
     # what 1.110.2 shows differently from what it charges, named as such
     assert [f["deployment"] for f in found["CST312"]] == ["claude-sonnet"]
     assert found["CST312"][0]["message"].startswith("/model/info shows the catalog's output $15 per 1M")
+    assert doc["proxy"]["public_model_hub"] == "2 public groups"
+    hub = found["CST321"][0]["message"]
+    assert found["CST321"][0]["deployment"] == "claude-sonnet" and "/public/model_hub shows group claude-sonnet" in hub
     assert doc["catalog_comparison"]["compared"] > 100 and doc["catalog_comparison"]["differing"] == 0
     assert proxy_110.key not in result.stdout + result.stderr
 

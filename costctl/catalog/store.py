@@ -34,6 +34,7 @@ class Catalog:
     source: str
     taken: str | None = None
     name: str = "litellm"
+    url: str | None = None  # fetched from this URL (`--catalog https://…`)
     # alias key -> the key it is served as (LiteLLM's `alias_of` rows and `aliases` lists)
     aliases: dict[str, str] = field(default_factory=dict)
     # (regex, provider) rules LiteLLM uses to infer the provider of an unlisted bare name
@@ -51,6 +52,8 @@ class Catalog:
             "sha256": self.sha256,
             "entries": self.count,
             "source": self.source,
+            "url": self.url,
+            "fetched": self.taken if self.url else None,
         }
 
     def stamp_line(self) -> str:
@@ -140,7 +143,8 @@ def bundled_provenance() -> dict[str, Any]:
 
 def load_catalog(spec: str = BUNDLED) -> Catalog:
     """`bundled` (the snapshot shipped with costctl), `litellm` (the map inside the installed
-    litellm package, found without importing it), or a path to a LiteLLM-format JSON file."""
+    litellm package, found without importing it), a path to a LiteLLM-format JSON file, or an
+    http(s) URL of one (fetched, cached for an hour)."""
     if spec == BUNDLED:
         prov = bundled_provenance()
         data = resources.files("costctl.data").joinpath(prov["file"]).read_bytes()
@@ -149,9 +153,19 @@ def load_catalog(spec: str = BUNDLED) -> Catalog:
         path, version = _installed_litellm_map()
         data = path.read_bytes()
         return _catalog(data, str(path), version, INSTALLED)
+    from costctl.catalog import remote
+
+    if remote.is_url(spec):
+        from costctl.config.secrets import shown_url
+
+        data, fetched = remote.fetch(spec)
+        catalog = _catalog(data, shown_url(spec), None, shown_url(spec), fetched)
+        catalog.url = shown_url(spec)
+        return catalog
     path = Path(spec)
     if not path.is_file():
-        raise CostctlError("catalog file not found (expected 'bundled', 'litellm' or a JSON file)", spec)
+        raise CostctlError("catalog file not found (expected 'bundled', 'litellm', a JSON file or an http(s) URL)",
+                           spec)
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -8,6 +8,7 @@ exactly the kind of mistake a config audit meets.
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|secret|token|password|passwd|credential|private[_-]?key|auth|"
@@ -54,3 +55,18 @@ def redact(text: str) -> str:
         return REDACTED
 
     return _SECRET_VALUE.sub(_sub, text)
+
+
+def shown_url(url: str) -> str:
+    """A URL as reports show it: no user:password@, query (signed URLs carry tokens there) or
+    fragment."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: shown without it
+        port = None
+    netloc = host + (f":{port}" if port else "")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))

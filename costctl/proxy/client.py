@@ -12,19 +12,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from costctl.config.secrets import shown_url
 from costctl.errors import CostctlError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-
-
-def shown_url(url: str) -> str:
-    """The proxy URL as reports show it: no user:password@, query or fragment."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 @dataclass

@@ -22,7 +22,9 @@ class CatalogStamp(_Strict):
     version: Optional[str] = Field(description="LiteLLM release the price map comes from (null for a file of unknown origin).")
     sha256: str = Field(description="SHA-256 of the price-map file as read.")
     entries: int = Field(description="Model entries (aliases included, sample_spec excluded).")
-    source: str = Field(description="'bundled', 'litellm' (installed package) or the file path given.")
+    source: str = Field(description="'bundled', 'litellm' (installed package), the file path or the URL given.")
+    url: Optional[str] = Field(description="The URL the map was fetched from (--catalog URL), else null.")
+    fetched: Optional[str] = Field(description="When it was fetched (ISO 8601, UTC), else null.")
 
 
 class PriceOut(_Strict):
@@ -94,6 +96,48 @@ class ValidateDocument(_Strict):
     settings: list[str] = Field(description="Settings files that applied (.costctl.toml / pyproject.toml).")
     fail_on: Literal["error", "warning", "info"]
     findings: list[FindingOut] = Field(description="Sorted by file, line, code.")
+    summary: Summary
+
+
+class VerifyFindingOut(FindingOut):
+    about: Literal["deployment", "api", "hub", "charge", "version", "catalog"] = Field(
+        description="What the finding is about.")
+    deployment_id: Optional[str] = Field(description="The proxy's id of the deployment (the config's when missing).")
+    expected: Optional[str] = Field(description="What the config gives (a price, a charge, a version).")
+    actual: Optional[str] = Field(description="What the proxy showed or charged.")
+
+
+class ProxyOut(_Strict):
+    url: str = Field(description="The proxy's URL as given, without credentials.")
+    litellm_version: Optional[str]
+    version_source: Optional[str] = Field(description="Where the version was read.")
+    implemented_version: str = Field(description="The LiteLLM release whose billing rules costctl implements.")
+    public_model_hub: str
+
+
+class ProbesOut(_Strict):
+    sent: int
+    charges_verified: int = Field(description="Deployments whose probes were compared with an expected cost.")
+
+
+class CatalogComparison(_Strict):
+    compared: int = Field(description="Default-priced deployments and wildcard models compared.")
+    differing: int
+    examples: list[str]
+
+
+class VerifyDocument(_Strict):
+    """`costctl verify --format json`."""
+
+    schema_version: Literal[1]
+    command: Literal["verify"]
+    catalog: CatalogStamp
+    files: list[str]
+    proxy: ProxyOut
+    probes: ProbesOut
+    catalog_comparison: CatalogComparison
+    fail_on: Literal["error", "warning", "info"]
+    findings: list[VerifyFindingOut] = Field(description="Sorted by file, line, code.")
     summary: Summary
 
 
@@ -240,4 +284,5 @@ class DiffDocument(_Strict):
     failures: list[str]
 
 
-DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument, "reconcile": ReconcileDocument, "diff": DiffDocument}
+DOCUMENTS = {"show": ShowDocument, "validate": ValidateDocument, "reconcile": ReconcileDocument, "diff": DiffDocument,
+             "verify": VerifyDocument}

@@ -107,7 +107,8 @@ def _parse(path: Path, table: dict[str, Any], where: str = "") -> FileSettings:
         if not isinstance(normalised["catalog"], str):
             raise CostctlError("'catalog' must be a string", shown)
         catalog = normalised["catalog"]
-        if catalog not in ("bundled", "litellm") and not Path(catalog).is_absolute():
+        if catalog not in ("bundled", "litellm") and not catalog.startswith(("http://", "https://")) \
+                and not Path(catalog).is_absolute():
             catalog = str(path.parent / catalog)  # a relative catalog path is relative to the settings file
         out.catalog = catalog
     if "litellm-version" in normalised:
