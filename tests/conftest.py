@@ -32,11 +32,23 @@ def write(tmp_path: Path):
     return _write
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m costctl ARGS` as a user would; returns the completed process."""
+def run_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m costctl ARGS` in a new process, for what only a process shows (the entry
+    point, start-up, signals, pipes)."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     return subprocess.run([sys.executable, "-m", "costctl", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=full_env, timeout=120)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, in this process (see `invoke`), from `cwd` (default: the
+    repository root, so relative paths in tests read as in the README)."""
+    previous = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        return invoke(*args, env=env)
+    finally:
+        os.chdir(previous)
 
 
 @pytest.fixture

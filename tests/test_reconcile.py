@@ -7,9 +7,10 @@ import json
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, run_cli
+from conftest import DATA, ROOT, run_cli, run_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,7 @@ def test_join_fallbacks():
 def test_exit_codes():
     assert run(CONFIG, CAUSES).returncode == 1
     clean = RECON / "clean.csv"
-    lines = [ln for ln in open(CAUSES, encoding="utf-8").read().splitlines() if not ln.split(",")[0].startswith(
+    lines = [ln for ln in Path(CAUSES).read_text(encoding="utf-8").splitlines() if not ln.split(",")[0].startswith(
         ("zero-", "default-", "cache-", "unit-", "other-", "unknown-"))]
     clean.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
@@ -102,10 +103,10 @@ def _write_formats(tmp_path, rows: int = 300) -> dict[str, str]:
         out.write_text(subprocess.run(gen + ["--format", fmt], capture_output=True, text=True, check=True).stdout)
         paths[fmt] = str(out)
     gz = tmp_path / "logs.csv.gz"
-    gz.write_bytes(gzip.compress(open(paths["csv"], "rb").read()))
+    gz.write_bytes(gzip.compress(Path(paths["csv"]).read_bytes()))
     paths["gz"] = str(gz)
     noext = tmp_path / "logs-export"
-    noext.write_bytes(open(paths["jsonl"], "rb").read())
+    noext.write_bytes(Path(paths["jsonl"]).read_bytes())
     paths["sniffed"] = str(noext)
     return paths
 
@@ -208,7 +209,7 @@ def test_json_that_is_not_a_list_and_truncated_gzip(write, tmp_path):
     path = write("logs.json", '{"rows": []}')
     result = run(CONFIG, str(path))
     assert result.returncode == 2 and "expected a JSON list" in result.stderr
-    data = gzip.compress(open(CAUSES, "rb").read())
+    data = gzip.compress(Path(CAUSES).read_bytes())
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(data[: len(data) // 2])
     result = run(CONFIG, str(cut))
@@ -404,7 +405,7 @@ def test_a_named_pipe_is_read_once(tmp_path):
 
     fifo = tmp_path / "logs.pipe"
     os.mkfifo(fifo)
-    data = gzip.compress(open(CAUSES, "rb").read())
+    data = gzip.compress(Path(CAUSES).read_bytes())
 
     def feed() -> None:
         with open(fifo, "wb") as fh:
@@ -435,7 +436,7 @@ def test_parquet_gives_the_csv_result(tmp_path, typed):
     out = tmp_path / "logs.parquet"
     # the example without its two malformed rows (DuckDB's CSV reader would reject them itself)
     good = tmp_path / "good.csv"
-    good.write_text("\n".join(open(ROOT / "examples" / "spend_logs.csv", encoding="utf-8").read().splitlines()[:-2])
+    good.write_text("\n".join(Path(ROOT / "examples" / "spend_logs.csv").read_text(encoding="utf-8").splitlines()[:-2])
                     + "\n", encoding="utf-8")
     _to_parquet(str(good), out, typed)
     from_csv = as_json("examples/config.yaml", str(good))
@@ -462,7 +463,7 @@ def without_duckdb(monkeypatch):
 
 def test_parquet_problems_are_exit_2(write, without_duckdb):
     bad = write("bad.parquet", b"PAR1 this is not parquet")
-    result = run(CONFIG, str(bad))  # another process: it has duckdb
+    result = run_process("reconcile", str(CONFIG), str(bad))  # another process: it has duckdb
     assert result.returncode == 2 and "not a readable Parquet file" in result.stderr
     from costctl.errors import CostctlError
 

@@ -8,7 +8,7 @@ import importlib.util
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -146,9 +146,7 @@ def load_catalog(spec: str = BUNDLED) -> Catalog:
     litellm package, found without importing it), a path to a LiteLLM-format JSON file, or an
     http(s) URL of one (fetched, cached for an hour)."""
     if spec == BUNDLED:
-        prov = bundled_provenance()
-        data = resources.files("costctl.data").joinpath(prov["file"]).read_bytes()
-        return _catalog(data, "bundled catalog", prov["litellm_version"], BUNDLED, prov.get("taken"))
+        return _bundled()
     if spec == INSTALLED:
         path, version = _installed_litellm_map()
         data = path.read_bytes()
@@ -171,6 +169,14 @@ def load_catalog(spec: str = BUNDLED) -> Catalog:
     except OSError as exc:
         raise CostctlError(f"cannot read catalog: {exc.strerror}", spec) from None
     return _catalog(data, spec, None, str(path))
+
+
+@cache
+def _bundled() -> Catalog:
+    """The bundled snapshot, parsed once a process (nothing changes a Catalog after loading)."""
+    prov = bundled_provenance()
+    data = resources.files("costctl.data").joinpath(prov["file"]).read_bytes()
+    return _catalog(data, "bundled catalog", prov["litellm_version"], BUNDLED, prov.get("taken"))
 
 
 def _catalog(data: bytes, shown: str, version: str | None, source: str, taken: str | None = None) -> Catalog:

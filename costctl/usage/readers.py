@@ -50,6 +50,11 @@ class CountingReader(io.RawIOBase):
             self.on_read(n)
         return n
 
+    def close(self) -> None:
+        if not self.closed:
+            self.raw.close()  # the file underneath: closing the reader closes it
+        super().close()
+
 
 class _Window(io.RawIOBase):
     """At most `length` bytes of a file from `start` (a chunk of a spend log)."""
@@ -97,11 +102,25 @@ class Source:
             base = _Window(base, self.start, self.end - self.start)
         raw = io.BufferedReader(CountingReader(base, on_read), 1 << 20)
         if self.gzipped:
-            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+            return _OwningGzip(raw)  # type: ignore[return-value]
         return raw
 
     def chunk(self, start: int, end: int, first_line: int, header: list[str] | None) -> "Source":
         return Source(self.name, self.format, self.gzipped, end - start, self._opener, start, end, first_line, header)
+
+
+class _OwningGzip(gzip.GzipFile):
+    """A GzipFile that closes the stream it reads (GzipFile leaves a given fileobj open)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw)
+        self._owned = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._owned.close()
 
 
 def _sniff(head: bytes) -> str:
