@@ -21,7 +21,6 @@ from costctl.pricing import MAIN_FIELDS, EffectivePrices, NotRecomputed, Price
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 
 ZERO = Decimal(0)
-KINDS = ("changed", "added", "removed")
 
 
 @dataclass

@@ -12,6 +12,7 @@ other command and test compares against.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
@@ -25,7 +26,6 @@ from costctl.config.model import Deployment
 from costctl.config.yaml_source import YamlMap
 
 CUSTOM, DEFAULT, FALLBACK, NONE = "custom", "default", "fallback", "none"
-SOURCES = (CUSTOM, DEFAULT, FALLBACK, NONE)
 
 INPUT = "input_cost_per_token"
 OUTPUT = "output_cost_per_token"
@@ -73,6 +73,15 @@ def price_keys() -> frozenset[str]:
     return _PRICE_KEYS
 
 
+_TOKEN_PRICE = re.compile(r"cost_per_(?:audio_|image_|video_|reasoning_)?token|token_cost")
+
+
+def is_token_price(name: str) -> bool:
+    """A price per token (scaled to per 1M when shown; checked against per-token ranges), as
+    opposed to one per request, second, character, image or query."""
+    return _TOKEN_PRICE.search(name) is not None
+
+
 def is_price_field(name: str) -> bool:
     """True for anything that prices something: custom price keys and catalog cost fields."""
     return name in _PRICE_KEYS or "cost" in name or name.endswith("_pricing")
@@ -100,10 +109,6 @@ class Price:
     column: int | None = None
     written_as: str | None = None
     structured: Any = None  # tiered_pricing lists, off_peak_pricing blocks, per-query dicts
-
-    @property
-    def billed_zero(self) -> bool:
-        return self.source == NONE
 
 
 @dataclass
@@ -554,15 +559,6 @@ def _thresholds(prices: Mapping[str, Any], service_tier: str | None) -> list[tup
             continue
         found.add((threshold, key.rsplit("_above_", 1)[1].split("_tokens")[0]))
     return sorted(found)
-
-
-def context_tiers(prices: Mapping[str, Any], prompt_tokens: int, provider: str | None,
-                  service_tier: str | None = None) -> list[str]:
-    """The thresholds the prompt crosses, lowest first (xai: from the threshold itself; others:
-    strictly above). Each crossed one overrides the rates it sets."""
-    inclusive = provider in INCLUSIVE_TIER_PROVIDERS
-    return [text for threshold, text in _thresholds(prices, service_tier)
-            if prompt_tokens > threshold or (inclusive and prompt_tokens == threshold)]
 
 
 def _table_rows(prices: Mapping[str, Any]) -> list[tuple[Decimal, Decimal, Mapping[str, Any]]]:
@@ -1152,11 +1148,6 @@ def _unsupported(prices: Mapping[str, Any], provider: str | None, model: str | N
             and (prices.get("input_cost_per_character") is not None or prices.get("output_cost_per_character") is not None):
         return "vertex-character-pricing"  # needs the request's character counts, which logs do not keep
     return None
-
-
-def token_rates(usage: Usage, prices: Mapping[str, Any], provider: str | None) -> TokenRates:
-    """The rates LiteLLM bills one request at."""
-    return RatePlan(prices, provider).rates(usage)
 
 
 def cost_of(usage: Usage, prices: Mapping[str, Any], provider: str | None, *,

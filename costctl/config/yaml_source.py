@@ -79,13 +79,6 @@ class YamlList(list):  # type: ignore[type-arg]
         self.item_pos: list[Pos] = []
 
 
-@dataclass
-class YamlDocument:
-    path: Path
-    root: Any
-    root_node: yaml.Node | None
-
-
 def _pos(node: yaml.Node) -> Pos:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 

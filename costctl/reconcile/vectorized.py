@@ -79,10 +79,6 @@ RARE = '"(' + "|".join(RARE_FIELDS) + ')"\\s*:\\s*[^n\\s]'
 _INDEX = {name: i + 1 for i, name in enumerate(PATHS)}  # SQL lists are 1-based
 TEXT_PATHS = ("uo_tier", "meta_tier", "bd_tier", "vloc", "resid")
 INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", *TEXT_PATHS)]
-# JSON types a JSONL field may have for the SQL to read it as the reference does
-_JSON_TYPES = {"request_id": ("VARCHAR", "UBIGINT", "BIGINT"), "spend": ("VARCHAR", "UBIGINT", "BIGINT", "DOUBLE"),
-               "prompt_tokens": ("VARCHAR", "UBIGINT", "BIGINT"), "completion_tokens": ("VARCHAR", "UBIGINT", "BIGINT"),
-               "cache_hit": ("VARCHAR", "BOOLEAN"), "startTime": ("VARCHAR",)}
 PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGINT, writes BIGINT, w_short BIGINT, "
           "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, tier VARCHAR, "
           "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "

@@ -8,7 +8,7 @@ from typing import Any
 
 from costctl.config.secrets import redact
 from costctl.money import number
-from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, EffectivePrices, Price
+from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, EffectivePrices, Price, is_token_price
 
 UNITS = {"token": Decimal(1), "1k": Decimal(1000), "1m": Decimal(1_000_000)}
 UNIT_LABEL = {"token": "per token", "1k": "per 1K tokens", "1m": "per 1M tokens"}
@@ -31,10 +31,6 @@ def safe(text: Any) -> str:
 def scaled(price: Price, unit: str) -> Decimal | None:
     """A per-token price in the unit shown (only token prices scale)."""
     return None if price.value is None else price.value * UNITS[unit]
-
-
-def is_token_price(name: str) -> bool:
-    return "token" in name
 
 
 def shown_fields(ep: EffectivePrices, all_fields: bool) -> list[str]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from costctl.api import DiffResult
 from costctl.money import number
-from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, Price
-from costctl.report.common import is_token_price, plain_structure, safe
+from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, Price, is_token_price
+from costctl.report.common import plain_structure, safe
 from costctl.report.reconcile_common import money, money_short
 
 MARKER = "<!-- costctl-diff -->"  # a bot finds its comment by this line and edits it in place

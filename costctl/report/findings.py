@@ -12,9 +12,9 @@ from xml.etree import ElementTree as ET
 from costctl import __version__
 from costctl.api import ValidateResult, VerifyResult
 from costctl.report.common import RenderOptions, safe
+from costctl.rules.base import SEVERITY_RANK
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-RANK = {"error": 3, "warning": 2, "info": 1}
 
 
 def where(f: Any) -> str:
@@ -192,7 +192,7 @@ class JunitFormatter:
                 label = f"{safe(name)} · {safe(model)} (line {start})" if start is not None else "config file"
                 case = ET.SubElement(suite, "testcase", classname=file, name=label)
                 tests += 1
-                failing = [f for f in found if RANK[f.severity] >= RANK[result.fail_on]]
+                failing = [f for f in found if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[result.fail_on]]
                 for f in failing:
                     failure = ET.SubElement(case, "failure", type=f.code, message=safe(f.message))
                     failure.text = f"{where(f)}: {f.code} {f.name} [{f.severity}] {safe(f.message)}"

@@ -20,6 +20,7 @@ from costctl.pricing import (
     NONE,
     OUTPUT,
     EffectivePrices,
+    is_token_price,
     parse_price,
     price_keys,
 )
@@ -32,10 +33,6 @@ MILLION = Decimal(1_000_000)
 
 def _per_1m(value: Decimal | None) -> str:
     return "$0" if value is None else f"${number(value * MILLION)} per 1M"
-
-
-def _is_token_price(key: str) -> bool:
-    return "per_token" in key or "token_cost" in key
 
 
 def _custom_values(dep: Deployment) -> Iterator[tuple[str, YamlMap, str, Any, str]]:
@@ -145,7 +142,7 @@ def price_unit_suspect(ctx: Context) -> Iterator[Hit]:
     """
     for dep in ctx.config.deployments:
         for _where, tree, key, value, path in _custom_values(dep):
-            if not _is_token_price(key):
+            if not is_token_price(key):
                 continue
             number_, _ = parse_price(value)
             if number_ is None or number_ <= 0:
@@ -298,7 +295,7 @@ def custom_price_deviates(ctx: Context) -> Iterator[Hit]:
             default = _catalog_value(ep, field)
             if default is None or default <= 0:
                 continue
-            if _is_token_price(field) and not (MIN_PER_TOKEN <= price.value <= MAX_PER_TOKEN):
+            if is_token_price(field) and not (MIN_PER_TOKEN <= price.value <= MAX_PER_TOKEN):
                 continue  # a unit mistake: CST103 says so more precisely
             deviation = abs(price.value - default) / default * 100
             if deviation > limit:
@@ -488,7 +485,7 @@ def catalog_unit_suspect(ctx: Context) -> Iterator[Hit]:
     """
     for ep in ctx.prices:
         bad = [(f, p.value) for f, p in ep.prices.items()
-               if p.source == DEFAULT and p.value is not None and _is_token_price(f) and p.value > MAX_PER_TOKEN]
+               if p.source == DEFAULT and p.value is not None and is_token_price(f) and p.value > MAX_PER_TOKEN]
         if bad:
             listed = ", ".join(f"{f} = {number(v)}" for f, v in bad[:3])
             yield deployment_hit(ep.deployment, f"catalog entry {ep.catalog_key} prices tokens suspiciously high "
