@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from costctl.catalog.resolve import Resolution, closest_keys, resolve
 from costctl.catalog.store import Catalog, load_catalog
+from costctl.choices import ENGINES
 from costctl.config import Config, load_config
 from costctl.errors import CostctlError
 from costctl.pricing import EffectivePrices, effective_prices
@@ -182,7 +183,6 @@ class ReconcileResult:
         return bool(self.failures)
 
 
-ENGINES = ("auto", "vectorized", "python")
 AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast (measured: equal at 12 MB, 20k rows)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 import typer
 
 from costctl import __version__
+from costctl.choices import ENGINES, GROUP_KEYS, LOG_FORMATS, SEVERITIES
 from costctl.report import FORMATS
 
 app = typer.Typer(
@@ -48,34 +49,14 @@ def _choices(name: str, values: "tuple[str, ...] | list[str]") -> type[enum.Enum
 ShowFormat: Any = _choices("ShowFormat", list(FORMATS["show"]))
 ValidateFormat: Any = _choices("ValidateFormat", list(FORMATS["validate"]))
 ReconcileFormat: Any = _choices("ReconcileFormat", list(FORMATS["reconcile"]))
-Engine: Any = _choices("Engine", ["auto", "vectorized", "python"])
+Engine: Any = _choices("Engine", ENGINES)
 DiffFormat: Any = _choices("DiffFormat", list(FORMATS["diff"]))
 VerifyFormat: Any = _choices("VerifyFormat", list(FORMATS["verify"]))
 
 
-class Level(str, enum.Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
-class InputFormat(str, enum.Enum):
-    csv = "csv"
-    jsonl = "jsonl"
-    json = "json"
-    parquet = "parquet"
-
-
-class GroupBy(str, enum.Enum):
-    model_group = "model_group"
-    deployment = "deployment"
-    model = "model"
-    provider = "provider"
-    team = "team"
-    api_key = "api_key"
-    user = "user"
-    day = "day"
-    tag = "tag"
+Level: Any = _choices("Level", SEVERITIES)
+InputFormat: Any = _choices("InputFormat", LOG_FORMATS)
+GroupBy: Any = _choices("GroupBy", GROUP_KEYS)
 
 
 class Unit(str, enum.Enum):
@@ -393,7 +374,7 @@ def verify(
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
     fmt: Optional[VerifyFormat] = typer.Option(
         None, "--format", "-f", help="Output format [default: text; github when GITHUB_ACTIONS=true]."),
-    fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when a finding is at or above this severity."),
+    fail_on: Level = typer.Option(Level("error"), "--fail-on", help="Exit 1 when a finding is at or above this severity."),
     select: Optional[list[str]] = typer.Option(None, "--select", help="Only these checks: codes, prefixes or names."),
     ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Skip these checks: codes, prefixes or names."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, max=64, help="Probes in flight at once."),

@@ -142,3 +142,16 @@ def test_corpus_secrets_never_appear(path, secrets):
         result = run_cli(*args)
         for secret in secrets:
             assert secret not in result.stdout + result.stderr, (args, secret)
+
+
+def test_cli_choices_are_the_core_registries():
+    from costctl import cli
+    from costctl.choices import ENGINES, GROUP_KEYS, LOG_FORMATS, SEVERITIES
+    from costctl.reconcile.engine import GROUP_KEY_FUNCTIONS
+    from costctl.usage.readers import READERS
+
+    assert set(READERS) == set(LOG_FORMATS)
+    assert set(GROUP_KEY_FUNCTIONS) == set(GROUP_KEYS)
+    for enum_, values in ((cli.Engine, ENGINES), (cli.GroupBy, GROUP_KEYS), (cli.InputFormat, LOG_FORMATS),
+                          (cli.Level, SEVERITIES)):
+        assert [e.value for e in enum_] == list(values)

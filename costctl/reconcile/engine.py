@@ -26,9 +26,22 @@ from costctl.usage.record import Skip, SpendRow, tags_of, to_record
 ZERO = Decimal(0)
 CAUSES = ("unknown-deployment", "zero-spend", "default-price", "cache-not-discounted", "unit-error", "other")
 SEVERE_CAUSES = ("zero-spend", "default-price", "unit-error")
-GROUP_KEYS = ("model_group", "deployment", "model", "provider", "team", "api_key", "user", "day", "tag")
 UNIT_FACTORS = (Decimal(1000), Decimal(1_000_000), Decimal("0.001"), Decimal("0.000001"))
 SKIP_EXAMPLES = 10
+
+
+# --group-by keys: what each takes from a row (and the deployment it joined), "(none)" when empty
+GROUP_KEY_FUNCTIONS: dict[str, Callable[[SpendRow, Priced], list[str]]] = {
+    "model_group": lambda row, p: [row.model_group or p.model_group or "(none)"],
+    "deployment": lambda row, p: [row.model_id or p.key],
+    "model": lambda row, p: [row.model or "(none)"],
+    "provider": lambda row, p: [row.provider or p.provider or "(none)"],
+    "team": lambda row, p: [row.team_id or "(none)"],
+    "api_key": lambda row, p: [row.api_key or "(none)"],
+    "user": lambda row, p: [row.user or "(none)"],
+    "day": lambda row, p: [row.start_time.date().isoformat() if row.start_time else "(none)"],
+    "tag": lambda row, p: list(row.raw_tags) or ["(none)"],
+}
 
 
 @dataclass
@@ -311,28 +324,10 @@ class Reconciler:
         return "other"
 
     def group_keys(self, row: SpendRow, priced: Priced) -> Iterable[tuple[str, ...]]:
+        """The keys of every group the row counts in (a row with several tags is in several)."""
         if self._only_model_group:  # the default, on the hot path
             return ((row.model_group or priced.model_group or "(none)",),)
-        values: list[list[str]] = []
-        for name in self.options.group_by:
-            if name == "model_group":
-                values.append([row.model_group or priced.model_group or "(none)"])
-            elif name == "deployment":
-                values.append([row.model_id or priced.key])
-            elif name == "model":
-                values.append([row.model or "(none)"])
-            elif name == "provider":
-                values.append([row.provider or priced.provider or "(none)"])
-            elif name == "team":
-                values.append([row.team_id or "(none)"])
-            elif name == "api_key":
-                values.append([row.api_key or "(none)"])
-            elif name == "user":
-                values.append([row.user or "(none)"])
-            elif name == "day":
-                values.append([row.start_time.date().isoformat() if row.start_time else "(none)"])
-            elif name == "tag":
-                values.append(list(row.raw_tags) or ["(none)"])
+        values = [GROUP_KEY_FUNCTIONS[name](row, priced) for name in self.options.group_by]
         keys: list[tuple[str, ...]] = [()]
         for options in values:
             keys = [k + (v,) for k in keys for v in options]

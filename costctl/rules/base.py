@@ -14,11 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from costctl.catalog.store import Catalog
+from costctl.choices import SEVERITIES, SEVERITY_RANK  # noqa: F401 - the rules' vocabulary, defined once
 from costctl.config.model import Config, Deployment
 from costctl.pricing import EffectivePrices
-
-SEVERITIES = ("error", "warning", "info")
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
 
 @dataclass(frozen=True, order=True)

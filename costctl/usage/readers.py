@@ -24,7 +24,6 @@ from typing import IO, Any, BinaryIO
 from costctl.errors import CostctlError
 from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip
 
-FORMATS = ("csv", "jsonl", "json", "parquet")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 Row = tuple[int, "Mapping[str, Any] | Skip"]
