@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from costctl.catalog.resolve import Resolution, closest_keys, resolve
+from costctl.catalog.resolve import closest_keys, resolve
 from costctl.catalog.store import Catalog, load_catalog
 from costctl.choices import ENGINES
 from costctl.config import Config, load_config
 from costctl.errors import CostctlError
-from costctl.pricing import EffectivePrices, effective_prices
-
-
-@dataclass
-class ShowResult:
-    config: Config
-    catalog: Catalog
-    deployments: list[EffectivePrices]
+from costctl.pricing import effective_prices
+from costctl.results import DiffResult, LookupResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 
 
 def show(config_path: str | Path, catalog: str = "bundled", include_root: str | Path | None = None) -> ShowResult:
@@ -61,14 +54,6 @@ def _adjustment_notes(cfg: Any, prices: list[Any]) -> None:
                             f"(cost_margin_config.{margin.key})")
 
 
-@dataclass
-class LookupResult:
-    catalog: Catalog
-    resolution: Resolution
-    suggestions: list[str]
-    alias_of: str | None
-
-
 def catalog_info(catalog: str = "bundled") -> Catalog:
     return load_catalog(catalog)
 
@@ -79,32 +64,6 @@ def catalog_lookup(model: str, provider: str | None = None, catalog: str = "bund
     res = resolve(model, cat, provider)
     suggestions = [] if res.key else closest_keys(model, cat)
     return LookupResult(cat, res, suggestions, cat.aliases.get(res.key) if res.key else None)
-
-
-@dataclass
-class ValidateResult:
-    command: ClassVar[str] = "validate"
-    catalog: Catalog
-    files: list[str]
-    findings: list  # list[rules.Finding]
-    fail_on: str
-    settings_files: list[str] = field(default_factory=list)
-    # every deployment checked: (file, line, model_name, model), for per-deployment reports
-    deployments: list[tuple[str, int, str, str]] = field(default_factory=list)
-
-    @property
-    def summary(self) -> dict[str, int]:
-        counts = {"error": 0, "warning": 0, "info": 0}
-        for f in self.findings:
-            counts[f.severity] += 1
-        return counts
-
-    @property
-    def failed(self) -> bool:
-        """True when a finding is at or above the --fail-on severity (exit code 1)."""
-        from costctl.rules import SEVERITY_RANK
-
-        return any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[self.fail_on] for f in self.findings)
 
 
 def validate(
@@ -165,22 +124,6 @@ def validate(
         first_catalog = load_catalog(catalog or "bundled")
     return ValidateResult(first_catalog, files, sorted(set(findings)), chosen_fail_on or "error", settings_files,
                           deployments)
-
-
-@dataclass
-class ReconcileResult:
-    catalog: Catalog
-    config: str
-    inputs: list[str]
-    outcome: Any  # reconcile.Outcome
-    options: Any  # reconcile.Options
-    fail_on_drift_usd: Decimal | None
-    fail_on_drift_pct: Decimal | None
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.failures)
 
 
 AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast (measured: equal at 12 MB, 20k rows)
@@ -281,23 +224,6 @@ def reconcile(
                            fail_on_drift_usd, fail_on_drift_pct, failures)
 
 
-@dataclass
-class DiffResult:
-    base_name: str
-    head_name: str
-    base_catalog: Catalog
-    catalog: Catalog
-    changes: list[Any]  # diff.Change
-    unchanged: int
-    projection: Any  # diff.Projection, or None without usage
-    usage: list[str]
-    failures: list[str]
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.failures)
-
-
 def _load_side(spec: str, stack: Any) -> tuple[Config, str]:
     """A config from a path or git:REF:PATH; errors name the spec, not a temporary file."""
     from costctl.config.git_source import GitConfig, is_git_spec
@@ -353,8 +279,8 @@ def diff(
             projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
             sources = [open_source(path, input_format) for path in usage]
             if choose_engine("auto", sources, Options()) == "vectorized":
+                from costctl.diff.sql_projection import VectorizedProjector
                 from costctl.reconcile.vectorized import Unsupported
-                from costctl.reconcile.vectorized_projection import VectorizedProjector
 
                 try:
                     projection = VectorizedProjector(projector).project(sources)
@@ -385,20 +311,6 @@ def diff(
                                 f"{fail_on_increase_usd}")
     return DiffResult(base_name, head_name, base_cat, head_cat, found, unchanged, projection, list(usage or []),
                       failures)
-
-
-@dataclass
-class VerifyResult(ValidateResult):
-    """A running proxy against its config: findings as validate's, plus what was read and sent."""
-
-    command: ClassVar[str] = "verify"
-    proxy: str = ""  # the URL as shown (no credentials)
-    version: str | None = None
-    version_source: str | None = None
-    probes_sent: int = 0
-    charges_verified: int = 0
-    catalog_compared: tuple[int, int, list[str]] = (0, 0, [])
-    public_hub: str = ""
 
 
 def verify(

@@ -539,7 +539,7 @@ class _Rates:
         return default
 
 
-def _thresholds(prices: Mapping[str, Any], service_tier: str | None) -> list[tuple[Decimal, str]]:
+def tier_thresholds(prices: Mapping[str, Any], service_tier: str | None) -> list[tuple[Decimal, str]]:
     """Every `_above_<N>_tokens` threshold the entry defines for this service tier, lowest first,
     with its key text (e.g. `200k`). Any input/output/cache key with such a suffix defines one."""
     rates = _Rates(prices, service_tier)
@@ -870,7 +870,7 @@ class RatePlan:
         self.provider = provider
         self.inclusive = provider in INCLUSIVE_TIER_PROVIDERS
         self.table = _table_rows(prices)
-        self._thresholds: dict[str | None, list[tuple[Decimal, str]]] = {}
+        self.thresholds: dict[str | None, list[tuple[Decimal, str]]] = {}
         self._cache: dict[tuple[Any, ...], TokenRates] = {}
         self.vertex_location = vertex_location
         self._uplifts: dict[tuple[str | None, str | None], Decimal | None] = {}
@@ -961,9 +961,9 @@ class RatePlan:
                 if found is None:
                     found = self._cache[key] = _rates(self.prices, tier, [], self.table[index][2], block)
                 return found
-        thresholds = self._thresholds.get(tier)
+        thresholds = self.thresholds.get(tier)
         if thresholds is None:
-            thresholds = self._thresholds[tier] = _thresholds(self.prices, tier)
+            thresholds = self.thresholds[tier] = tier_thresholds(self.prices, tier)
         prompt = usage.prompt_tokens
         crossed = 0
         for threshold, _text in thresholds:

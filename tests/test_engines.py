@@ -473,7 +473,7 @@ def _head_config(config: Path, folder: Path) -> Path:
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_diff_projections_agree(tmp_path: Path, fmt: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """`costctl diff --usage` prices large files with the vectorized engine: the same projection."""
-    from costctl.reconcile.vectorized_projection import VectorizedProjector
+    from costctl.diff.sql_projection import VectorizedProjector
 
     config, rows = generate(600, seed)
     log = write(rows, tmp_path, fmt)

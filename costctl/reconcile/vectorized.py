@@ -40,11 +40,11 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from costctl.errors import CostctlError
-from costctl.pricing import Usage, _thresholds
+from costctl.pricing import Usage, tier_thresholds
 from costctl.reconcile import sql
 from costctl.reconcile.engine import SKIP_EXAMPLES, Group, Mismatch, Options, Outcome, Totals
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
-from costctl.usage.readers import Source, _check_columns, _renamer, read_rows
+from costctl.usage.readers import Source, check_columns, read_rows, renamer
 from costctl.usage.record import FIELDS, PROBE_TAG, RARE_FIELDS, Skip, SpendRow, to_record
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -256,7 +256,7 @@ class VectorizedReconciler:
         if any("\x00" in h for h in header):
             raise CostctlError("binary data, not a CSV spend log", source.name, 1)
         header = [h.strip() for h in header]
-        _check_columns(header, source, mapping)
+        check_columns(header, source, mapping)
         if len(set(header)) != len(header):
             raise Unsupported("the CSV header repeats a column name")
         columns = "{" + ", ".join(f"{_s(h)}: 'VARCHAR'" for h in header) + "}"
@@ -344,7 +344,7 @@ class VectorizedReconciler:
     def _parquet(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_s(source.name)})").fetchall()
         types = {row[0]: row[1] for row in described}
-        _check_columns(list(types), source, mapping)
+        check_columns(list(types), source, mapping)
         fields = {}
         for field in FIELDS:
             column = mapping.get(field)
@@ -471,7 +471,7 @@ class VectorizedReconciler:
                 f"IN (SELECT ord - {self._offsets[index]} FROM r WHERE src = {index} AND NOT fast) "
                 f"ORDER BY p.file_row_number")
             names = [d[0] for d in cursor.description]
-            rename = _renamer(mapping)
+            rename = renamer(mapping)
 
             def raw_rows() -> Iterable[tuple[int, Any]]:
                 while batch := cursor.fetchmany(4096):
@@ -496,9 +496,9 @@ class VectorizedReconciler:
                 continue
             batch_rows.append((index, ord, *self._columns(row)))
             if len(batch_rows) >= 50_000:
-                _load(con, "s", batch_rows, self._tmp)
+                load_rows(con, "s", batch_rows, self._tmp)
                 batch_rows = []
-        _load(con, "s", batch_rows, self._tmp)
+        load_rows(con, "s", batch_rows, self._tmp)
         reader.close()
 
     def _raw(self, source: Source, raw: Any, line: int, mapping: dict[str, str]) -> Any:
@@ -515,7 +515,7 @@ class VectorizedReconciler:
             raise Skip("bad-json-line", "not valid JSON") from None
         if not isinstance(value, dict):
             raise Skip("bad-json-line", "not a JSON object")
-        return _renamer(mapping)(value)
+        return renamer(mapping)(value)
 
     def _check_window(self, row: SpendRow) -> None:
         opts = self.options
@@ -661,7 +661,7 @@ class VectorizedReconciler:
                     provider or (p.provider if p else "") or "(none)",
                     group, model,
                 ))
-            _load(con, "k", k_rows, self._tmp)
+            load_rows(con, "k", k_rows, self._tmp)
         reader.close()
         self.rate_table(con, f"SELECT DISTINCT k.pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
                              "WHERE k.pid > 0")
@@ -688,7 +688,7 @@ class VectorizedReconciler:
         rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
         key_columns = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
         con.execute(f"CREATE TABLE t (pid INTEGER, {key_columns}, lo BIGINT, hi BIGINT, {rates})")
-        _load(con, "t", t_rows, self._tmp)
+        load_rows(con, "t", t_rows, self._tmp)
 
     def _intervals(self, priced: Priced, tier: str, vloc: str, resid: str, geo: str,
                    speed: str) -> list[tuple[Any, ...]]:
@@ -706,7 +706,7 @@ class VectorizedReconciler:
                                   f"({plan.python_only})")
             for start, end, _row in plan.table:  # a row prices start < prompt <= end
                 starts.update((int(start // 1) + 1, int(end // 1) + 1))
-            for threshold, _text in _thresholds(plan.prices, plan.tier_of(service_tier)):
+            for threshold, _text in tier_thresholds(plan.prices, plan.tier_of(service_tier)):
                 starts.add(-int(-threshold // 1) if plan.inclusive else int(threshold // 1) + 1)
         bounds = sorted(b for b in starts if 0 <= b < 2**62)
         if priced.margin.error is not None:
@@ -747,7 +747,7 @@ class VectorizedReconciler:
                              "FROM agg GROUP BY ALL").fetchall()  # mismatches are rows of agg: fold them
         for row in summed:
             key, (cause, unpriced, n, pt, ct, recorded, expected, drift) = tuple(row[:width]), row[width:]
-            recorded, expected = _dec(recorded), _dec(expected)
+            recorded, expected = dec(recorded), dec(expected)
             t.rows_reconciled += n
             t.recorded += recorded
             t.expected += expected
@@ -757,7 +757,7 @@ class VectorizedReconciler:
             if cause is not None:
                 t.mismatched_rows += n
                 t.mismatches_by_cause[cause] = t.mismatches_by_cause.get(cause, 0) + n
-                t.abs_drift += _dec(drift)
+                t.abs_drift += dec(drift)
             g = groups.get(key)
             if g is None:
                 g = groups[key] = Group(key)
@@ -788,7 +788,7 @@ class VectorizedReconciler:
     def _mismatch(self, row: tuple[Any, ...]) -> Mismatch:
         src, ord, rid, group, deployment, model, pt, ct, spend, expected, cause = row
         line = self._lines[src](ord)
-        recorded, expected = _dec(spend), _dec(expected)
+        recorded, expected = dec(spend), dec(expected)
         return Mismatch(abs(recorded - expected), (src, line), rid, self.sources[src - 1].name, line, group,
                         deployment, model, pt, ct, recorded, expected, cause)
 
@@ -826,7 +826,7 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def _load(con: Any, table: str, rows: list[tuple[Any, ...]], folder: str) -> None:
+def load_rows(con: Any, table: str, rows: list[tuple[Any, ...]], folder: str) -> None:
     """Insert many rows at once through a CSV file (parameters cost a Python round trip per value
     in some DuckDB releases, executemany a statement per row). Strings are always quoted and NULL
     is an unquoted \\N; decimals and times travel as exact text."""
@@ -842,7 +842,7 @@ def _load(con: Any, table: str, rows: list[tuple[Any, ...]], folder: str) -> Non
     os.remove(path)
 
 
-def _dec(value: Any) -> Decimal:
+def dec(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
 
 

@@ -6,9 +6,9 @@ import csv
 import io
 from decimal import Decimal
 
-from costctl.api import ReconcileResult, ShowResult
 from costctl.pricing import is_token_price
 from costctl.report.common import UNITS, RenderOptions, number, origin_text, safe, shown_fields
+from costctl.results import ReconcileResult, ShowResult
 
 HEADER = ["model_name", "model", "provider", "deployment_id", "catalog_key", "file", "line", "wildcard",
           "field", "value", "unit", "source", "origin"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from costctl.api import DiffResult
 from costctl.money import number
 from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, Price, is_token_price
 from costctl.report.common import plain_structure, safe
 from costctl.report.reconcile_common import money, money_short
+from costctl.results import DiffResult
 
 MARKER = "<!-- costctl-diff -->"  # a bot finds its comment by this line and edits it in place
 

@@ -10,9 +10,9 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from costctl import __version__
-from costctl.api import ValidateResult, VerifyResult
+from costctl.choices import SEVERITY_RANK
 from costctl.report.common import RenderOptions, safe
-from costctl.rules.base import SEVERITY_RANK
+from costctl.results import ValidateResult, VerifyResult
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from costctl.advisories import IMPLEMENTED_VERSION
-from costctl.api import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 from costctl.pricing import EffectivePrices, Price
 from costctl.report.common import RenderOptions, number, plain_structure, safe
+from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 
 SCHEMA_VERSION = 1
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from costctl.api import DiffResult, ReconcileResult, ShowResult, ValidateResult
 from costctl.pricing import MAIN_FIELDS, Price
 from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
 from costctl.report.table import priced_by
+from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult
 
 MARK = {"custom": "custom", "default": "default", "fallback": "fallback", "none": "**$0 (none)**"}
 

@@ -6,7 +6,6 @@ import io
 from itertools import groupby
 from typing import Any
 
-from costctl.api import DiffResult, ReconcileResult, ShowResult
 from costctl.pricing import MAIN_FIELDS, EffectivePrices
 from costctl.report.common import (
     SHORT_NAMES,
@@ -17,6 +16,7 @@ from costctl.report.common import (
     safe,
     shown_fields,
 )
+from costctl.results import DiffResult, ReconcileResult, ShowResult
 
 STYLE = {"custom": "cyan", "default": "green", "fallback": "yellow", "none": "bold red"}
 TAG = {"custom": "custom", "default": "default", "fallback": "fallback", "none": "$0 NONE"}

@@ -181,7 +181,7 @@ def _gunzip_head(head: bytes) -> bytes:
         return b""
 
 
-def _check_columns(found: list[str], source: Source, mapping: Mapping[str, str]) -> None:
+def check_columns(found: list[str], source: Source, mapping: Mapping[str, str]) -> None:
     present = set(found) | {field for field, column in mapping.items() if column in found}
     missing = [c for c in REQUIRED if c not in present]
     if not any(c in present for c in JOIN_COLUMNS):
@@ -193,7 +193,7 @@ def _check_columns(found: list[str], source: Source, mapping: Mapping[str, str])
             "or --map FIELD=COLUMN", source.name, 1)
 
 
-def _renamer(mapping: Mapping[str, str]) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+def renamer(mapping: Mapping[str, str]) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
     if not mapping:
         return lambda row: row
 
@@ -241,8 +241,8 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
             if any("\x00" in h for h in first):
                 raise CostctlError("binary data, not a CSV spend log", source.name, 1)
             header = [h.strip() for h in first]
-            _check_columns(header, source, mapping)
-        rename = _renamer(mapping)
+            check_columns(header, source, mapping)
+        rename = renamer(mapping)
         width = len(header)
         previous_end = reader.line_num + offset
         for values in reader:
@@ -259,7 +259,7 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
 def _objects(items: Iterator[tuple[int, Any]], source: Source, mapping: Mapping[str, str], checked: bool,
              reason: str) -> Iterator[Row]:
     """JSON values as rows: objects renamed (the first one's keys checked), anything else a Skip."""
-    rename = _renamer(mapping)
+    rename = renamer(mapping)
     for line, row in items:
         if isinstance(row, Skip):
             yield line, row
@@ -267,7 +267,7 @@ def _objects(items: Iterator[tuple[int, Any]], source: Source, mapping: Mapping[
             yield line, Skip(reason, "not a JSON object")
         else:
             if not checked:
-                _check_columns(list(row), source, mapping)
+                check_columns(list(row), source, mapping)
                 checked = True
             yield line, rename(row)
 
@@ -324,8 +324,8 @@ def read_parquet(source: Source, mapping: Mapping[str, str], on_read: Callable[[
     except duckdb.Error as exc:
         raise CostctlError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", source.name) from None
     columns = [d[0] for d in cursor.description]
-    _check_columns(columns, source, mapping)
-    rename = _renamer(mapping)
+    check_columns(columns, source, mapping)
+    rename = renamer(mapping)
     line = 0
     while True:
         batch = cursor.fetchmany(8192)

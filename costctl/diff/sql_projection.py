@@ -1,9 +1,9 @@
-"""`costctl diff --usage` on the vectorized engine: the rows diff.Projector prices, priced in SQL
+"""`costctl diff --usage` on the vectorized engine: the rows projection.Projector prices, priced in SQL
 under both configs in one pass.
 
 The rows are read exactly as `reconcile --engine vectorized` reads them (same skips, same
 duplicates). Each distinct join key is resolved in Python by the reference code: BASE's join,
-and HEAD's deployment for it (`Projector._head`: the matching deployment, HEAD's own join, or
+and HEAD's deployment for it (`Projector.head_of`: the matching deployment, HEAD's own join, or
 none when the deployment was removed). Both configs' rates go in one price table, and one
 aggregate sums each model group's cost under BASE and HEAD. Anything the engine cannot reproduce
 raises `Unsupported`, and the reference projection runs instead.
@@ -14,24 +14,24 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from costctl import diff
+from costctl.diff.projection import GroupProjection, Projection, Projector
 from costctl.reconcile import sql
 from costctl.reconcile.engine import Options
 from costctl.reconcile.pricer import ResponseModelUnknown
-from costctl.reconcile.vectorized import RATE_KEYS, Unsupported, VectorizedReconciler, _dec, _load
+from costctl.reconcile.vectorized import RATE_KEYS, Unsupported, VectorizedReconciler, dec, load_rows
 from costctl.usage.readers import Source
 
 
 class VectorizedProjector(VectorizedReconciler):
-    def __init__(self, reference: diff.Projector) -> None:
+    def __init__(self, reference: Projector) -> None:
         super().__init__(reference.base, Options())
         self.reference = reference
         self.need_time = True  # the projection's window comes from startTime: a bad one is a skip
 
-    def project(self, sources: list[Source]) -> diff.Projection:
+    def project(self, sources: list[Source]) -> Projection:
         return self.with_rows(sources, None, None, self._project)
 
-    def _project(self, con: Any) -> diff.Projection:
+    def _project(self, con: Any) -> Projection:
         self.rows_to_price(con)
         con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, azure BOOLEAN, grp VARCHAR, "
                     "base_pid INTEGER, head_pid INTEGER)")
@@ -46,11 +46,11 @@ class VectorizedProjector(VectorizedReconciler):
                 except ResponseModelUnknown:
                     rows.append((*join_key, True, "", None, None))
                     continue
-                headed = self.reference._head(based, SimpleNamespace(model_id=model_id, model_group=group,
+                headed = self.reference.head_of(based, SimpleNamespace(model_id=model_id, model_group=group,
                                                                      model=model, provider=provider))
                 rows.append((*join_key, False, group or based.model_group or "(none)", self.plan_id(based),
                              self.plan_id(headed) if headed is not None else None))
-            _load(con, "k", rows, self._tmp)
+            load_rows(con, "k", rows, self._tmp)
         reader.close()
         self._sql_skips(con, "SELECT v.src, v.ord FROM v JOIN k USING (mid, mg, mdl, prov) WHERE k.azure",
                         "azure-response-model-unknown", lambda _row: "")
@@ -68,7 +68,7 @@ class VectorizedProjector(VectorizedReconciler):
             LEFT JOIN t th ON th.pid = k.head_pid AND {sql.rate_join('th')}
             WHERE NOT k.azure GROUP BY ALL""").fetchall()
         totals = self.totals
-        p = diff.Projection(rows_read=totals.rows_read, skipped_by_reason=dict(totals.skipped_by_reason))
+        p = Projection(rows_read=totals.rows_read, skipped_by_reason=dict(totals.skipped_by_reason))
         priced = 0
         for group, unroutable, n, headed, base, head, first, last in summed:
             if not unroutable and headed != n:
@@ -76,15 +76,15 @@ class VectorizedProjector(VectorizedReconciler):
             priced += n
             g = p.groups.get(group)
             if g is None:
-                g = p.groups[group] = diff.GroupProjection(group)
-            base = _dec(base)
+                g = p.groups[group] = GroupProjection(group)
+            base = dec(base)
             if unroutable:
                 p.unroutable_rows += n
                 p.unroutable_base += base
                 g.unroutable_rows += n
                 g.unroutable_base += base
             else:
-                head = _dec(head)
+                head = dec(head)
                 p.rows += n
                 p.base += base
                 p.head += head
