@@ -40,7 +40,9 @@ class Advisory:
 
     def affects(self, version: tuple[int, ...]) -> bool:
         for low, high in self.affected:
-            if (low is None or version >= parse_version(low)) and (high is None or version < parse_version(high)):
+            low_v = parse_version(low) if low else None
+            high_v = parse_version(high) if high else None
+            if (low_v is None or version >= low_v) and (high_v is None or version < high_v):
                 return True
         return False
 
@@ -140,7 +142,7 @@ class Exposure:
 
 def exposures(version: str, prices: list[EffectivePrices]) -> list[Exposure]:
     """Every (bug, deployment) pair: the known billing bugs of `version` this config triggers."""
-    out = []
+    out: list[Exposure] = []
     for advisory in affecting(version):
         out.extend(Exposure(advisory, ep, why) for ep, why in TRIGGERS[advisory.trigger](prices))
     return out

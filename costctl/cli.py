@@ -426,7 +426,7 @@ class _probe_progress:
         self.enabled = not quiet and sys.stderr.isatty()
         self.bar = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         if not self.enabled:
             return None
         from rich.console import Console
@@ -454,7 +454,7 @@ class _progress:
             self.total = sum(os.path.getsize(p) for p in logs)
         self.bar = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         if not self.enabled:
             return None
         from rich.console import Console

@@ -941,7 +941,7 @@ class RatePlan:
         block = self.off_peak(usage)
         if self.dashscope:
             index = _table_index(self.table, usage.prompt_tokens) if self.table else None
-            key = ("whole", index, block is not None)
+            key: tuple[Any, ...] = ("whole", index, block is not None)
             found = self._cache.get(key)
             if found is None:
                 found = self._cache[key] = _whole_rates(self.prices, self.table[index][2] if index is not None else None,
@@ -956,7 +956,7 @@ class RatePlan:
         if self.table:
             index = _table_index(self.table, usage.prompt_tokens)
             if index is not None:
-                key: tuple[Any, ...] = ("table", index, tier, block is not None)
+                key = ("table", index, tier, block is not None)
                 found = self._cache.get(key)
                 if found is None:
                     found = self._cache[key] = _rates(self.prices, tier, [], self.table[index][2], block)

@@ -128,3 +128,11 @@ def test_no_secret_in_errors(write):
     result = run_cli("show", str(path))
     assert result.returncode == 2 and SECRETS[0] not in result.stderr + result.stdout
     assert "expected a 'model' string" in result.stderr
+
+
+def test_every_declared_format_is_wired():
+    from costctl.report import formatter
+
+    for command, formats in FORMATS.items():
+        for name in formats:
+            assert callable(getattr(formatter(command, name), command)), (command, name)

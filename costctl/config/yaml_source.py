@@ -31,7 +31,7 @@ from costctl.errors import CostctlError
 try:  # libyaml is several times faster; the pure-Python loader gives the same nodes.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Values built from one file (aliases count each time they are expanded): far above any real
@@ -55,7 +55,7 @@ class Duplicate:
     first_line: int
 
 
-class YamlMap(dict):  # type: ignore[type-arg]
+class YamlMap(dict):
     """A YAML mapping with the position of itself, its keys and its values."""
 
     def __init__(self, pos: Pos) -> None:
@@ -70,7 +70,7 @@ class YamlMap(dict):  # type: ignore[type-arg]
         return self.key_pos.get(key, self.pos)[0]
 
 
-class YamlList(list):  # type: ignore[type-arg]
+class YamlList(list):
     """A YAML sequence with the position of itself and of every item."""
 
     def __init__(self, pos: Pos) -> None:

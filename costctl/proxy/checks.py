@@ -13,7 +13,7 @@ from costctl.config.model import Config
 from costctl.money import number
 from costctl.pricing import CACHE_READ, DEFAULT, FALLBACK, FIELD_LABELS, INPUT, MAIN_FIELDS, NONE, OUTPUT, EffectivePrices
 from costctl.proxy.probes import Probe
-from costctl.proxy.state import ProxyState
+from costctl.proxy.state import ProxyState, mapping
 from costctl.rules.base import Hit, Rule
 
 MILLION = Decimal(1_000_000)
@@ -139,8 +139,7 @@ def _priced_links(ctx: VerifyContext) -> Iterator[tuple[Link, dict[str, Any]]]:
     for link in ctx.links:
         rows = ctx.rows(link)
         if link.proxy_id is not None and rows and not link.prices.deployment.wildcard:
-            info = rows[0].get("model_info")
-            yield link, info if isinstance(info, dict) else {}
+            yield link, mapping(rows[0], "model_info")
 
 
 # --- deployments --------------------------------------------------------------------------------
@@ -175,8 +174,8 @@ def deployment_unexpected(ctx: VerifyContext) -> Iterator[Hit]:
     for proxy_id in ctx.unexpected:
         rows = ctx.state.deployments[proxy_id]
         row = rows[0]
-        params = row.get("litellm_params") if isinstance(row.get("litellm_params"), dict) else {}
-        info = row.get("model_info") if isinstance(row.get("model_info"), dict) else {}
+        params = mapping(row, "litellm_params")
+        info = mapping(row, "model_info")
         origin = " (added through the API or UI: db_model)" if info.get("db_model") else ""
         yield Hit(f"the proxy serves deployment {proxy_id} ({row.get('model_name')} -> {params.get('model')}) that "
                   f"is not in the config{origin}", top[0], top[1], 1, "model_list", str(row.get("model_name")),
@@ -308,7 +307,7 @@ def _hub_verdicts(ctx: VerifyContext) -> Iterator[tuple[str, Link, str, str]]:
         entries = row.get("deployment_pricing")
         if not isinstance(entries, list):
             continue
-        costs = [e.get("costs") for e in entries if isinstance(e, dict) and isinstance(e.get("costs"), dict)]
+        costs = [mapping(e, "costs") for e in entries if isinstance(e, dict) and isinstance(e.get("costs"), dict)]
         for link in links:
             ep = link.prices
             if all(ep.prices.get(n) is None or ep.prices[n].source == NONE for n in HUB_FIELDS):
@@ -476,7 +475,7 @@ def catalog_differences(ctx: VerifyContext) -> tuple[int, int, list[str]]:
     for link in ctx.links:
         ep = link.prices
         for row in ctx.rows(link):
-            info = row.get("model_info") if isinstance(row.get("model_info"), dict) else {}
+            info = mapping(row, "model_info")
             if ep.deployment.wildcard:
                 entry = ctx.catalog.entries.get(str(info.get("key"))) if info.get("key") else None
                 if entry is None:

@@ -28,6 +28,12 @@ class ProxyState:
     public_hub_status: str = "not read"
 
 
+def mapping(row: dict[str, Any], key: str) -> dict[str, Any]:
+    """`row[key]` when it is a JSON object, else {} (proxies differ in what they leave out)."""
+    value = row.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _dig(body: Any, path: str) -> Any:
     for part in path.split("."):
         body = body.get(part) if isinstance(body, dict) else None
@@ -55,7 +61,7 @@ def read_state(client: Client) -> ProxyState:
     state.version, state.version_source = detect_version(client)
     by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in _rows(client.require(client.get("/model/info"), "GET /model/info")):
-        info = row.get("model_info") if isinstance(row.get("model_info"), dict) else {}
+        info = mapping(row, "model_info")
         if info.get("id") is not None:
             by_id[str(info["id"])].append(row)
     state.deployments = dict(by_id)

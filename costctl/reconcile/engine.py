@@ -282,25 +282,25 @@ class Reconciler:
         """What the row should have cost. On a streamed response LiteLLM writes its own bill into
         `usage.cost`, so there (or where the log cannot say, and it equals the logged spend) it
         proves nothing: the row is held to the token cost, and named when that disagrees."""
-        where = {"vertex_location": row.vertex_location, "data_residency": row.data_residency}
+        location, residency = row.vertex_location, row.data_residency
         usage = row.usage
         if priced.bills_reported(usage) and usage.reported_cost is not None and (
                 usage.streamed or (usage.streamed is None and self.within(row.spend, usage.reported_cost))):
-            by_tokens = priced.cost(usage, reported=False, **where)
+            by_tokens = priced.cost(usage, reported=False, vertex_location=location, data_residency=residency)
             if not self.within(row.spend, by_tokens):
                 raise NotRecomputed("provider-reported-cost", "usage.cost equals the logged spend: it is either the "
                                     "provider's charge or, on a streamed response, LiteLLM's own bill")
             return by_tokens
-        return priced.cost(usage, **where)
+        return priced.cost(usage, vertex_location=location, data_residency=residency)
 
     def _keep_top(self, m: Mismatch) -> None:
         if self.options.top <= 0:
             return
         item = (m.rank, m)
         if len(self.top) < self.options.top:
-            heapq.heappush(self.top, item)  # type: ignore[arg-type]
-        elif m.rank > self.top[0][0]:  # type: ignore[index]
-            heapq.heapreplace(self.top, item)  # type: ignore[arg-type]
+            heapq.heappush(self.top, item)
+        elif m.rank > self.top[0][0]:
+            heapq.heapreplace(self.top, item)
 
     def within(self, recorded: Decimal, expected: Decimal) -> bool:
         allowed = max(self.options.tolerance_usd, abs(expected) * self.options.tolerance_pct / 100)

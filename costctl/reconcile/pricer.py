@@ -77,7 +77,7 @@ class Priced:
         then the discount and the margin."""
         if self.margin.error is not None:
             raise NotRecomputed("invalid-cost-margin-config", self.margin.error)
-        if reported and which == "effective" and self.bills_reported(usage):
+        if reported and which == "effective" and usage.reported_cost is not None and self.reported_cost_billed:
             raw = usage.reported_cost
             if self.provider in HEADER_COST_PROVIDERS and usage.streamed is not True:
                 return raw  # whole responses: the cost arrives as a response header, billed as it is

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from costctl.report.common import RenderOptions
 
 # Nothing heavy is imported here: the CLI reads FORMATS at start-up to build its --format choices.
-__all__ = ["FORMATS", "formatter"]
+__all__ = ["FORMATS", "Formatter", "formatter"]
 
 # command -> format name -> "module:Class"; imported on use so `--help` stays fast.
 FORMATS: dict[str, dict[str, str]] = {
@@ -44,7 +47,20 @@ FORMATS: dict[str, dict[str, str]] = {
 }
 
 
-def formatter(command: str, name: str) -> Any:
+class Formatter(Protocol):
+    """What every format implements for the commands it serves: a method named after the
+    command, taking that command's result and the render options, returning the report text."""
+
+    name: str
+
+    def __getattr__(self, command: str) -> "Render": ...
+
+
+class Render(Protocol):
+    def __call__(self, result: Any, opts: "RenderOptions", /) -> str: ...
+
+
+def formatter(command: str, name: str) -> Formatter:
     """The formatter object for `name` (it has a method named after the command)."""
     import importlib
 

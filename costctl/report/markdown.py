@@ -5,7 +5,7 @@ from __future__ import annotations
 from costctl.pricing import MAIN_FIELDS, Price
 from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
 from costctl.report.table import priced_by
-from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult
+from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 
 MARK = {"custom": "custom", "default": "default", "fallback": "fallback", "none": "**$0 (none)**"}
 
@@ -69,7 +69,7 @@ class MarkdownFormatter:
             f"{len(result.files)} files ({len(result.deployments)} deployments; fail on {result.fail_on}).",
             "",
         ]
-        if result.command == "verify":
+        if isinstance(result, VerifyResult):
             lines[-1:] = [f"Proxy {cell(result.proxy)}: LiteLLM {cell(result.version or 'version unknown')}; "
                           f"{result.probes_sent} probes, {result.charges_verified} charges verified.", ""]
         if result.findings:

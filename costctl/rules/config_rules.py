@@ -213,9 +213,9 @@ def margin_config_invalid(ctx: Context) -> Iterator[Hit]:
                 yield Hit(f"margin key '{name}' is {shape}: LiteLLM looks margins up by provider name (or "
                           "global) only, so this one is never used", file, kline, kcol, where)
                 continue
-            found = margin_for({name: value}, name)
-            if found.error is not None:
-                yield Hit(found.error, file, kline, kcol, where)
+            margin = margin_for({name: value}, name)
+            if margin.error is not None:
+                yield Hit(margin.error, file, kline, kcol, where)
             elif isinstance(value, bool):
                 yield Hit(f"margin for {name} is {str(value).lower()}: LiteLLM reads it as "
                           f"{int(value) * 100} %", file, kline, kcol, where)
@@ -224,12 +224,12 @@ def margin_config_invalid(ctx: Context) -> Iterator[Hit]:
                 if unknown:
                     yield Hit(f"margin for {name} has {', '.join(map(str, unknown))}, which LiteLLM ignores "
                               "(it reads percentage and fixed_amount)", file, kline, kcol, where)
-                elif found.percentage < 0 or found.fixed < 0:
+                elif margin.percentage < 0 or margin.fixed < 0:
                     yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline,
                               kcol, where)
             elif not isinstance(value, (int, Decimal)) and value is not None:
                 yield Hit(f"margin for {name} is {type(value).__name__} {value!r}: LiteLLM ignores it (a margin "
                           "is a number or a mapping with percentage / fixed_amount)", file, kline, kcol, where)
-            elif found.percentage < 0:
+            elif margin.percentage < 0:
                 yield Hit(f"margin for {name} is negative: LiteLLM lowers every cost by it", file, kline, kcol,
                           where)
