@@ -162,14 +162,10 @@ def reconcile(
     mismatches_out: Any = None,
     on_read: Any = None,
     include_root: str | Path | None = None,
-    jobs: int | None = None,
-    min_chunk_bytes: int | None = None,
     engine: str = "auto",
 ) -> ReconcileResult:
-    """Recompute every logged request's cost from the config and compare it with `spend`.
-
-    Large plain CSV/JSONL files are read by `jobs` processes (default: one per core); the result
-    is identical to reading them serially."""
+    """Recompute every logged request's cost from the config and compare it with `spend`, on
+    the engine `engine` chooses (auto: DuckDB for large files it can read exactly)."""
     from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, Reconciler
     from costctl.reconcile.engine import write_mismatch
     from costctl.usage import open_source
@@ -200,13 +196,7 @@ def reconcile(
                 sources = [open_source(path, input_format) for path in logs]
         if outcome is None:
             reconciler = Reconciler(pricer, opts, on_mismatch)
-            from costctl.reconcile.parallel import MIN_CHUNK_BYTES, feed_parallel, plan_chunks, workers
-
-            n = workers() if jobs is None else jobs
             for source in sources:
-                chunks = plan_chunks(source, n, min_chunk_bytes or MIN_CHUNK_BYTES)
-                if chunks and feed_parallel(reconciler, source, chunks, mapping, mismatches_out, on_read):
-                    continue
                 reconciler.feed(source, mapping, on_read)
             outcome = reconciler.outcome()
     t = outcome.totals

@@ -4,7 +4,6 @@ imports the CLI, and no module reaches into another's private names."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from conftest import ROOT
 

@@ -289,68 +289,6 @@ def test_default_thresholds(tmp_path, faults, rate, code):
         assert doc["summary"]["mismatched_rows"] == 0
 
 
-# -- parallel reading gives exactly the serial result -------------------------------------------
-
-
-def _both(paths: list[str], config: str = str(ROOT / "examples" / "config.yaml"), **kw):
-    import io
-
-    results = []
-    for jobs in (1, 3):
-        out = io.StringIO()
-        r = api.reconcile(config, paths, jobs=jobs, min_chunk_bytes=2000, mismatches_out=out, **kw)
-        results.append((r, out.getvalue()))
-    return results
-
-
-def _same(a, b) -> None:
-    (ra, outa), (rb, outb) = a, b
-    assert ra.outcome.totals == rb.outcome.totals
-    assert [(g.key, g.rows, g.recorded, g.expected, g.mismatched) for g in ra.outcome.groups] == \
-        [(g.key, g.rows, g.recorded, g.expected, g.mismatched) for g in rb.outcome.groups]
-    assert [(m.request_id, m.line, m.cause, m.recorded) for m in ra.outcome.top] == \
-        [(m.request_id, m.line, m.cause, m.recorded) for m in rb.outcome.top]
-    assert outa == outb
-
-
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_parallel_equals_serial(tmp_path, fmt):
-    from costctl.reconcile.parallel import plan_chunks
-    from costctl.usage import open_source
-
-    paths = _write_formats(tmp_path, rows=400)
-    chunks = plan_chunks(open_source(paths[fmt]), 3, 2000)
-    assert chunks is not None and len(chunks) == 3  # the parallel path really runs
-    assert chunks[0].start < chunks[1].start < chunks[2].start and chunks[-1].end == chunks[-1].start + chunks[-1].size
-    serial, parallel = _both([paths[fmt]], options=Options(group_by=("model_group", "day")))
-    assert serial[0].outcome.totals.rows_read == 402
-    _same(serial, parallel)
-
-
-def test_parallel_cuts_only_outside_quoted_newlines(write):
-    header = "request_id,model_id,spend,prompt_tokens,completion_tokens,messages,metadata\n"
-    rows = []
-    meta = '"{""usage_object"": {""prompt_tokens_details"": {""cached_tokens"": 10}}}"'
-    for i in range(300):
-        text = '"hello\nworld, a ""quoted"" line\n"' if i % 3 else "plain"
-        rows.append(f"r{i},dep-default,0.0035,1000,100,{text},{meta}\n")
-    path = write("quoted.csv", header + "".join(rows))
-    serial, parallel = _both([str(path)], config=CONFIG)
-    assert serial[0].outcome.totals.rows_reconciled == 300 and serial[0].outcome.totals.rows_skipped == 0
-    _same(serial, parallel)
-    lines = sorted(m.line for m in serial[0].outcome.top)
-    assert all(line >= 2 for line in lines)
-
-
-def test_parallel_falls_back_to_serial_on_duplicates_across_chunks(write):
-    header = "request_id,model_id,spend,prompt_tokens,completion_tokens\n"
-    body = "".join(f"r{i % 150},dep-default,0.0035,1000,100\n" for i in range(300))
-    path = write("dups.csv", header + body)
-    serial, parallel = _both([str(path)], config=CONFIG)
-    assert serial[0].outcome.totals.duplicate_request_ids == 150
-    _same(serial, parallel)
-
-
 def test_azure_without_base_model_prices_by_the_logged_response_model(write):
     config = write("azure.yaml", """
         model_list:

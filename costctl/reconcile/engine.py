@@ -129,14 +129,6 @@ class Outcome:
     top: list[Mismatch]
 
 
-@dataclass
-class Partial:
-    totals: Totals
-    groups: dict[tuple[str, ...], Group]
-    top: list[tuple[Any, Mismatch]]
-    seen: set[int]
-
-
 class Reconciler:
     """Feed it sources; it keeps constant memory (bar one 8-byte digest per request_id)."""
 
@@ -337,33 +329,6 @@ class Reconciler:
         groups = sorted(self.groups.values(), key=lambda g: (-abs(g.delta), g.key))
         top = [m for _rank, m in sorted(self.top, key=lambda item: item[0], reverse=True)]
         return Outcome(self.totals, groups, top)
-
-    def partial(self) -> "Partial":
-        """What a worker hands back: plain data, no pricing state."""
-        return Partial(self.totals, self.groups, self.top, self._seen)
-
-    def merge(self, part: "Partial") -> None:
-        """Add the results of a reconciler that read a later part of the input (parallel chunks)."""
-        t, p = self.totals, part.totals
-        for name in ("rows_read", "rows_reconciled", "rows_skipped", "recorded", "expected", "abs_drift",
-                     "mismatched_rows", "unpriced_rows", "unpriced_tokens", "duplicate_request_ids"):
-            setattr(t, name, getattr(t, name) + getattr(p, name))
-        for reason, n in p.skipped_by_reason.items():
-            t.skipped_by_reason[reason] = t.skipped_by_reason.get(reason, 0) + n
-        for cause, n in p.mismatches_by_cause.items():
-            t.mismatches_by_cause[cause] = t.mismatches_by_cause.get(cause, 0) + n
-        t.skip_examples = (t.skip_examples + p.skip_examples)[:SKIP_EXAMPLES]
-        for key, g in part.groups.items():
-            mine = self.groups.get(key)
-            if mine is None:
-                self.groups[key] = g
-                continue
-            for name in ("rows", "prompt_tokens", "completion_tokens", "recorded", "expected", "mismatched",
-                         "unpriced_rows"):
-                setattr(mine, name, getattr(mine, name) + getattr(g, name))
-        for _rank, m in part.top:
-            self._keep_top(m)
-        self._seen |= part.seen
 
 
 def write_mismatch(stream: IO[str]) -> Callable[[Mismatch], None]:

@@ -55,57 +55,21 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-class _Window(io.RawIOBase):
-    """At most `length` bytes of a file from `start` (a chunk of a spend log)."""
-
-    def __init__(self, raw: BinaryIO, start: int, length: int) -> None:
-        raw.seek(start)
-        self.raw = raw
-        self.left = length
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.left <= 0:
-            return 0
-        data = self.raw.read(min(len(buffer), self.left))
-        n = len(data)
-        buffer[:n] = data
-        self.left -= n
-        return n
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
 @dataclass
 class Source:
-    """One input: its name as shown, and how to open it as bytes. A chunk of a file (for
-    parallel reading) has a byte window, the line number it starts at and the CSV header."""
+    """One input: its name as shown, its format, and how to open it as bytes."""
 
     name: str
     format: str
     gzipped: bool
     size: int | None
     _opener: Callable[[], BinaryIO]
-    start: int = 0
-    end: int | None = None
-    first_line: int = 1
-    header: list[str] | None = None
 
     def open_bytes(self, on_read: Callable[[int], None] | None = None) -> IO[bytes]:
-        base: Any = self._opener()
-        if self.end is not None:
-            base = _Window(base, self.start, self.end - self.start)
-        raw = io.BufferedReader(CountingReader(base, on_read), 1 << 20)
+        raw = io.BufferedReader(CountingReader(self._opener(), on_read), 1 << 20)
         if self.gzipped:
             return _OwningGzip(raw)  # type: ignore[return-value]
         return raw
-
-    def chunk(self, start: int, end: int, first_line: int, header: list[str] | None) -> "Source":
-        return Source(self.name, self.format, self.gzipped, end - start, self._opener, start, end, first_line, header)
 
 
 class _OwningGzip(gzip.GzipFile):
@@ -231,23 +195,19 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
     with source.open_bytes(on_read) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(text)
-        offset = source.first_line - 1  # physical lines before this chunk
-        if source.header is not None:
-            header = source.header
-        else:
-            first = next(reader, None)
-            if first is None:
-                raise CostctlError("empty file: expected a header row", source.name, 1)
-            if any("\x00" in h for h in first):
-                raise CostctlError("binary data, not a CSV spend log", source.name, 1)
-            header = [h.strip() for h in first]
-            check_columns(header, source, mapping)
+        first = next(reader, None)
+        if first is None:
+            raise CostctlError("empty file: expected a header row", source.name, 1)
+        if any("\x00" in h for h in first):
+            raise CostctlError("binary data, not a CSV spend log", source.name, 1)
+        header = [h.strip() for h in first]
+        check_columns(header, source, mapping)
         rename = renamer(mapping)
         width = len(header)
-        previous_end = reader.line_num + offset
+        previous_end = reader.line_num
         for values in reader:
             line = previous_end + 1
-            previous_end = reader.line_num + offset
+            previous_end = reader.line_num
             if not values:
                 continue  # a blank line is not a row
             if len(values) != width:
@@ -275,7 +235,7 @@ def _objects(items: Iterator[tuple[int, Any]], source: Source, mapping: Mapping[
 @_decoding
 def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
     def values(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
-        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=source.first_line):
+        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=1):
             if not data.strip():
                 continue
             try:
@@ -286,8 +246,7 @@ def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[in
                 yield line, Skip("bad-json-line", "not valid JSON")
 
     with source.open_bytes(on_read) as raw:
-        # a later chunk of a file: the first chunk checked the columns
-        yield from _objects(values(raw), source, mapping, source.first_line > 1, "bad-json-line")
+        yield from _objects(values(raw), source, mapping, False, "bad-json-line")
 
 
 @_decoding
