@@ -12,7 +12,7 @@ from costctl.choices import ENGINES
 from costctl.config import Config, load_config
 from costctl.errors import CostctlError
 from costctl.pricing import effective_prices
-from costctl.results import DiffResult, LookupResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
+from costctl.results import CatalogInfoResult, DiffResult, LookupResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 
 
 def show(config_path: str | Path, catalog: str = "bundled", include_root: str | Path | None = None) -> ShowResult:
@@ -54,8 +54,12 @@ def _adjustment_notes(cfg: Any, prices: list[Any]) -> None:
                             f"(cost_margin_config.{margin.key})")
 
 
-def catalog_info(catalog: str = "bundled") -> Catalog:
-    return load_catalog(catalog)
+def catalog_info(catalog: str = "bundled") -> CatalogInfoResult:
+    """The catalog's provenance: what `catalog info` shows."""
+    from costctl.catalog.store import bundled_provenance
+
+    cat = load_catalog(catalog)
+    return CatalogInfoResult(cat, cat.taken or (bundled_provenance().get("taken") if cat.source == "bundled" else None))
 
 
 def catalog_lookup(model: str, provider: str | None = None, catalog: str = "bundled") -> LookupResult:
@@ -63,7 +67,7 @@ def catalog_lookup(model: str, provider: str | None = None, catalog: str = "bund
     cat = load_catalog(catalog)
     res = resolve(model, cat, provider)
     suggestions = [] if res.key else closest_keys(model, cat)
-    return LookupResult(cat, res, suggestions, cat.aliases.get(res.key) if res.key else None)
+    return LookupResult(cat, res, suggestions, cat.aliases.get(res.key) if res.key else None, model)
 
 
 def validate(
@@ -163,9 +167,11 @@ def reconcile(
     on_read: Any = None,
     include_root: str | Path | None = None,
     engine: str = "auto",
+    strict: bool = False,
 ) -> ReconcileResult:
     """Recompute every logged request's cost from the config and compare it with `spend`, on
-    the engine `engine` chooses (auto: DuckDB for large files it can read exactly)."""
+    the engine `engine` chooses (auto: DuckDB for large files it can read exactly). With
+    `strict`, any skipped row makes the result untrustworthy: CostctlError."""
     from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, Reconciler
     from costctl.reconcile.engine import write_mismatch
     from costctl.usage import open_source
@@ -200,6 +206,11 @@ def reconcile(
                 reconciler.feed(source, mapping, on_read)
             outcome = reconciler.outcome()
     t = outcome.totals
+    if strict and t.rows_skipped:
+        reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.skipped_by_reason.items()))
+        first = t.skip_examples[0]
+        raise CostctlError(f"--strict: {t.rows_skipped} rows skipped ({reasons}); first at {first[0]}:{first[1]}: "
+                           f"{first[3]}")
     failures = []
     severe = {c: n for c, n in t.mismatches_by_cause.items() if c in SEVERE_CAUSES}
     if severe:

@@ -301,17 +301,12 @@ def reconcile(
                 input_format=input_format.value if input_format else None, mapping=mapping,
                 fail_on_drift_usd=_decimal(fail_on_drift_usd, "--fail-on-drift-usd"),
                 fail_on_drift_pct=_decimal(fail_on_drift_pct, "--fail-on-drift-pct"),
-                mismatches_out=out_file, on_read=on_read, engine=engine.value,
+                mismatches_out=out_file, on_read=on_read, engine=engine.value, strict=strict,
             )
     finally:
         if out_file is not None:
             out_file.close()
     t = result.outcome.totals
-    if strict and t.rows_skipped:
-        reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.skipped_by_reason.items()))
-        first = t.skip_examples[0]
-        raise CostctlError(f"--strict: {t.rows_skipped} rows skipped ({reasons}); first at {first[0]}:{first[1]}: "
-                           f"{first[3]}")
     _emit(formatter("reconcile", fmt.value).reconcile(result, RenderOptions(color=_color(output))), output)
     sys.stderr.write(f"{t.rows_read:,} rows read: {t.rows_reconciled:,} reconciled, {t.rows_skipped:,} skipped; "
                      f"{t.mismatched_rows:,} mismatched" + ("; " + "; ".join(result.failures) if result.failures else "")
@@ -512,21 +507,12 @@ def catalog_info(
 
     Example: costctl catalog info --catalog litellm
     """
-    import json
-
     from costctl import api
-    from costctl.catalog.store import bundled_provenance
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
 
-    cat = api.catalog_info(catalog)
-    info = {**cat.stamp(), "taken": cat.taken or (bundled_provenance().get("taken") if cat.source == "bundled" else None),
-            "aliases": len(cat.aliases), "providers": cat.providers}
-    if as_json:
-        typer.echo(json.dumps({"schema_version": 1, "command": "catalog info", "catalog": cat.stamp(), **info}, indent=2))
-        return
-    typer.echo(cat.stamp_line())
-    typer.echo(f"taken: {info['taken'] or 'unknown'}   aliases: {info['aliases']}   providers: {len(cat.providers)}")
-    for name, count in cat.providers.items():
-        typer.echo(f"  {name:<32} {count:>5}")
+    result = api.catalog_info(catalog)
+    _emit(formatter("catalog_info", "json" if as_json else "text").catalog_info(result, RenderOptions()), None)
 
 
 @catalog_app.command("lookup")
@@ -540,35 +526,13 @@ def catalog_lookup(
 
     Exits 1 when no key matches. Example: costctl catalog lookup bedrock/anthropic.claude-3-haiku-20240307-v1:0
     """
-    import json
-
     from costctl import api
-    from costctl.pricing import is_price_field
-    from costctl.report.common import number
+    from costctl.report import formatter
+    from costctl.report.common import RenderOptions
 
-    res = api.catalog_lookup(model, provider, catalog)
-    r = res.resolution
-    prices = {k: v for k, v in (r.entry or {}).items() if is_price_field(k)}
-    if as_json:
-        from costctl.report.common import plain_structure
-
-        typer.echo(json.dumps({
-            "schema_version": 1, "command": "catalog lookup", "catalog": res.catalog.stamp(),
-            "model": model, "provider": r.provider, "key": r.key, "alias_of": res.alias_of,
-            "tried": list(r.tried), "prices": plain_structure(prices), "suggestions": res.suggestions,
-        }, indent=2))
-    elif r.key is None:
-        typer.echo(f"{model}: not in the catalog (provider {r.provider or 'unknown'}); LiteLLM bills it $0 "
-                   "unless the deployment sets custom prices")
-        typer.echo("tried: " + ", ".join(r.tried))
-        if res.suggestions:
-            typer.echo("closest keys: " + ", ".join(res.suggestions))
-    else:
-        alias = f" (alias of {res.alias_of})" if res.alias_of else ""
-        typer.echo(f"{model} -> {r.key}{alias}  provider {r.entry.get('litellm_provider') if r.entry else ''}")
-        for key, value in sorted(prices.items()):
-            typer.echo(f"  {key:<48} {number(value) if not isinstance(value, (list, dict)) else json.dumps(value, default=str)}")
-    if r.key is None:
+    result = api.catalog_lookup(model, provider, catalog)
+    _emit(formatter("catalog_lookup", "json" if as_json else "text").catalog_lookup(result, RenderOptions()), None)
+    if result.resolution.key is None:
         raise typer.Exit(1)
 
 

@@ -23,11 +23,18 @@ class ShowResult:
 
 
 @dataclass
+class CatalogInfoResult:
+    catalog: Catalog
+    taken: str | None  # when the map was taken (bundled) or fetched (a URL)
+
+
+@dataclass
 class LookupResult:
     catalog: Catalog
     resolution: Resolution
     suggestions: list[str]
     alias_of: str | None
+    model: str = ""  # as asked
 
 
 @dataclass

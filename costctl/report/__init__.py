@@ -39,6 +39,14 @@ FORMATS: dict[str, dict[str, str]] = {
         "junit": "costctl.report.findings:JunitFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
     },
+    "catalog_info": {
+        "text": "costctl.report.catalog_report:CatalogText",
+        "json": "costctl.report.catalog_report:CatalogJson",
+    },
+    "catalog_lookup": {
+        "text": "costctl.report.catalog_report:CatalogText",
+        "json": "costctl.report.catalog_report:CatalogJson",
+    },
     "diff": {
         "table": "costctl.report.table:TableFormatter",
         "json": "costctl.report.json_report:JsonFormatter",
