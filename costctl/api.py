@@ -8,7 +8,6 @@ from typing import Any
 
 from costctl.catalog.resolve import closest_keys, resolve
 from costctl.catalog.store import Catalog, load_catalog
-from costctl.choices import ENGINES
 from costctl.config import Config, load_config
 from costctl.errors import CostctlError
 from costctl.pricing import effective_prices
@@ -130,29 +129,6 @@ def validate(
                           deployments)
 
 
-AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast (measured: equal at 12 MB, 20k rows)
-
-
-def choose_engine(engine: str, sources: list[Any], options: Any) -> str:
-    """`vectorized` or `python` for `--engine auto|vectorized|python` and these inputs."""
-    if engine == "python":
-        return "python"
-    from costctl.reconcile.vectorized import available, unsupported_reason
-
-    if engine == "vectorized":
-        if not available():
-            raise CostctlError("--engine vectorized needs the optional duckdb package: pip install 'costctl[fast]'")
-        reason = unsupported_reason(sources, options)
-        if reason:
-            raise CostctlError(f"--engine vectorized cannot read this input ({reason}); use --engine python")
-        return "vectorized"
-    if engine != "auto":
-        raise CostctlError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if unsupported_reason(sources, options) or sum(s.size or 0 for s in sources) < AUTO_MIN_BYTES:
-        return "python"
-    return "vectorized" if available() else "python"
-
-
 def reconcile(
     config_path: str | Path,
     logs: list[str],
@@ -172,39 +148,14 @@ def reconcile(
     """Recompute every logged request's cost from the config and compare it with `spend`, on
     the engine `engine` chooses (auto: DuckDB for large files it can read exactly). With
     `strict`, any skipped row makes the result untrustworthy: CostctlError."""
-    from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, Reconciler
-    from costctl.reconcile.engine import write_mismatch
+    from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, front
     from costctl.usage import open_source
 
     cfg = load_config(config_path, include_root=include_root)
     cat = load_catalog(catalog)
-    sources = [open_source(path, input_format) for path in logs]
     opts = options or Options()
-    pricer = Pricer(cfg, cat)
-    on_mismatch = write_mismatch(mismatches_out) if mismatches_out is not None else None
-    # Sums of a million spends need more than Decimal's default 28 digits to stay exact.
-    with localcontext() as context:
-        context.prec = 60
-        outcome = None
-        chosen = choose_engine(engine, sources, opts)
-        if chosen == "vectorized":
-            from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
-
-            try:
-                outcome = VectorizedReconciler(pricer, opts, on_mismatch).run(sources, mapping, on_read)
-            except Unsupported as exc:
-                if engine == "vectorized":
-                    raise CostctlError(f"--engine vectorized cannot reconcile this input exactly: {exc}; "
-                                       "use --engine python") from None
-                if mismatches_out is not None and mismatches_out.tell():
-                    mismatches_out.seek(0)
-                    mismatches_out.truncate()
-                sources = [open_source(path, input_format) for path in logs]
-        if outcome is None:
-            reconciler = Reconciler(pricer, opts, on_mismatch)
-            for source in sources:
-                reconciler.feed(source, mapping, on_read)
-            outcome = reconciler.outcome()
+    outcome, sources = front.run(Pricer(cfg, cat), lambda: [open_source(path, input_format) for path in logs], opts,
+                                 engine=engine, mapping=mapping, mismatches_out=mismatches_out, on_read=on_read)
     t = outcome.totals
     if strict and t.rows_skipped:
         reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.skipped_by_reason.items()))
@@ -257,7 +208,7 @@ def diff(
     from contextlib import ExitStack
 
     from costctl import diff as d
-    from costctl.reconcile import Options, Pricer
+    from costctl.reconcile import Options, Pricer, front
     from costctl.usage import open_source
     from costctl.usage.readers import read_rows
     from costctl.usage.record import Skip, to_record
@@ -279,7 +230,7 @@ def diff(
         if usage:
             projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
             sources = [open_source(path, input_format) for path in usage]
-            if choose_engine("auto", sources, Options()) == "vectorized":
+            if front.choose_engine("auto", sources, Options()) == "vectorized":
                 from costctl.diff.sql_projection import VectorizedProjector
                 from costctl.reconcile.vectorized import Unsupported
 

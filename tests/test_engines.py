@@ -30,7 +30,7 @@ from costctl.catalog.store import load_catalog
 from costctl.config import load_config
 from costctl.errors import CostctlError
 from costctl.pricing import Usage
-from costctl.reconcile import Options, Pricer
+from costctl.reconcile import Options, Pricer, front
 from costctl.reconcile.pricer import ResponseModelUnknown
 
 duckdb = pytest.importorskip("duckdb")
@@ -361,12 +361,12 @@ def test_a_spend_with_more_digits_than_the_sql_type_falls_back_exactly(tmp_path:
     with pytest.raises(CostctlError, match="vectorized cannot reconcile this input exactly"):
         api.reconcile(config, [str(log)], engine="vectorized")
     ref = api.reconcile(config, [str(log)], engine="python").outcome
-    api_min = api.AUTO_MIN_BYTES
+    api_min = front.AUTO_MIN_BYTES
     try:
-        api.AUTO_MIN_BYTES = 0
+        front.AUTO_MIN_BYTES = 0
         auto = api.reconcile(config, [str(log)], engine="auto").outcome
     finally:
-        api.AUTO_MIN_BYTES = api_min
+        front.AUTO_MIN_BYTES = api_min
     assert asdict(auto.totals) == asdict(ref.totals)
 
 
@@ -478,13 +478,13 @@ def test_diff_projections_agree(tmp_path: Path, fmt: str, seed: int, monkeypatch
     config, rows = generate(600, seed)
     log = write(rows, tmp_path, fmt)
     head = _head_config(config, tmp_path)
-    monkeypatch.setattr(api, "AUTO_MIN_BYTES", 10**18)
+    monkeypatch.setattr(front, "AUTO_MIN_BYTES", 10**18)
     reference = api.diff(str(config), str(head), usage=[str(log)]).projection
     ran: list[Any] = []
     project = VectorizedProjector.project
     monkeypatch.setattr(VectorizedProjector, "project", lambda self, sources: ran.append(project(self, sources))
                         or ran[-1])
-    monkeypatch.setattr(api, "AUTO_MIN_BYTES", 0)
+    monkeypatch.setattr(front, "AUTO_MIN_BYTES", 0)
     vectorized = api.diff(str(config), str(head), usage=[str(log)]).projection
     assert ran and vectorized is ran[0]  # not a fallback to the reference
     assert reference is not None and reference.rows and reference.unroutable_rows and reference.skipped_by_reason

@@ -1,0 +1,65 @@
+"""reconcile's one front door: choose the engine, run it, fall back to the reference engine
+where DuckDB cannot reproduce it exactly. Both engines fill the same model (engine.Outcome)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import localcontext
+from typing import IO, Any
+
+from costctl.choices import ENGINES
+from costctl.errors import CostctlError
+from costctl.reconcile.engine import Options, Outcome, Reconciler, write_mismatch
+from costctl.reconcile.pricer import Pricer
+from costctl.usage.readers import Source
+
+AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast (measured: equal at 12 MB, 20k rows)
+
+
+def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
+    """`vectorized` or `python` for `--engine auto|vectorized|python` and these inputs."""
+    if engine == "python":
+        return "python"
+    from costctl.reconcile.vectorized import available, unsupported_reason
+
+    if engine == "vectorized":
+        if not available():
+            raise CostctlError("--engine vectorized needs the optional duckdb package: pip install 'costctl[fast]'")
+        reason = unsupported_reason(sources, options)
+        if reason:
+            raise CostctlError(f"--engine vectorized cannot read this input ({reason}); use --engine python")
+        return "vectorized"
+    if engine != "auto":
+        raise CostctlError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if unsupported_reason(sources, options) or sum(s.size or 0 for s in sources) < AUTO_MIN_BYTES:
+        return "python"
+    return "vectorized" if available() else "python"
+
+
+def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Options, *, engine: str = "auto",
+        mapping: dict[str, str] | None = None, mismatches_out: IO[str] | None = None,
+        on_read: Any = None) -> tuple[Outcome, list[Source]]:
+    """Reconcile the sources `open_sources` opens (again, when a fallback must re-read them);
+    returns the outcome and the sources read."""
+    sources = open_sources()
+    on_mismatch = write_mismatch(mismatches_out) if mismatches_out is not None else None
+    # Sums of a million spends need more than Decimal's default 28 digits to stay exact.
+    with localcontext() as context:
+        context.prec = 60
+        if choose_engine(engine, sources, options) == "vectorized":
+            from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
+
+            try:
+                return VectorizedReconciler(pricer, options, on_mismatch).run(sources, mapping, on_read), sources
+            except Unsupported as exc:
+                if engine == "vectorized":
+                    raise CostctlError(f"--engine vectorized cannot reconcile this input exactly: {exc}; "
+                                       "use --engine python") from None
+                if mismatches_out is not None and mismatches_out.tell():
+                    mismatches_out.seek(0)
+                    mismatches_out.truncate()
+                sources = open_sources()
+        reconciler = Reconciler(pricer, options, on_mismatch)
+        for source in sources:
+            reconciler.feed(source, mapping, on_read)
+        return reconciler.outcome(), sources
