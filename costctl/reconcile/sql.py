@@ -96,17 +96,25 @@ UNIT_FACTORS = (1000, 1_000_000)  # recorded = expected x factor, or expected / 
 
 @dataclass(frozen=True)
 class Dialect:
+    """What differs between the SQL engines the pricing renders for."""
+
     name: str
     money: str  # the exact decimal type every rate and amount is held in
     scale: int  # its digits after the point: rates must fit it exactly
     double: str = "DOUBLE"  # the floating-point type (only for the quick side of tolerance tests)
+    day: str = "strftime({ts}, '%Y-%m-%d')"  # a timestamp's UTC date as YYYY-MM-DD text
+    any_value: str = "any_value"  # an aggregate giving one of the group's values
+    group_all: bool = True  # GROUP BY ALL; else the grouped columns by position
 
     def literal(self, value: Decimal) -> str:
         return f"CAST('{format(value, 'f')}' AS {self.money})"
 
 
 DUCKDB = Dialect("duckdb", "DECIMAL(38,24)", 24)
-POSTGRES = Dialect("postgres", "NUMERIC", 24, "DOUBLE PRECISION")
+# LiteLLM's own database (rendered and tested against a golden file; executed by a later issue)
+POSTGRES = Dialect("postgres", "NUMERIC", 24, "DOUBLE PRECISION", day="to_char({ts}, 'YYYY-MM-DD')",
+                   any_value="min", group_all=False)
+DIALECTS = {d.name: d for d in (DUCKDB, POSTGRES)}
 
 
 def rate_column(plan: str, rate: str) -> str:
@@ -177,3 +185,45 @@ def cause(tol: Tolerance, dialect: Dialect, rec: str = "v.spend", exp: str = "ex
         WHEN {cached} <> 0 AND {within(rec, cost_nc, dialect)} THEN 'cache-not-discounted'
         WHEN {exp} <> 0 AND ({' OR '.join(units)}) THEN 'unit-error'
         ELSE 'other' END"""
+
+
+def group_key(name: str, dialect: Dialect) -> str:
+    """SQL: the --group-by key `name` of a priced row (as the reference's GROUP_KEY_FUNCTIONS)."""
+    plain = {"model_group": "g_model_group", "deployment": "g_deployment", "model": "g_model",
+             "provider": "g_provider", "team": "coalesce(nullif(team, ''), '(none)')",
+             "api_key": "coalesce(nullif(akey, ''), '(none)')", "user": "coalesce(nullif(usr, ''), '(none)')",
+             "day": f"coalesce({dialect.day.format(ts='ts')}, '(none)')"}
+    return plain[name]
+
+
+def priced_rows(dialect: Dialect, tol: Tolerance, skip: frozenset[str] = frozenset()) -> str:
+    """SQL: every parsed row `v` joined to its join key `k` and rate row `t`, with its expected
+    cost (0 for cache hits and failures, as LiteLLM logs them) and its mismatch cause."""
+    why = cause(tol, dialect, rec="spend", exp="expected", cost_def=cost("def", "x", "x", skip),
+                cost_nc=cost("nc", "x", "x", skip), has_default="has_default", cached="cached", unknown="unknown")
+    rate_columns = ", ".join(f"t.{rate_column(p, r)}" for p in ("def", "nc") for r in RATES)
+    return f"""
+            SELECT src, ord, rid, spend, pt, ct, expected, unknown, unpriced, akey, usr, team, ts, g_model_group,
+                   g_deployment, g_model, g_provider, mm_group, mm_model, {why} AS cause
+            FROM (SELECT v.*, k.unknown, k.has_default, k.unpriced AND NOT v.hit AND NOT v.failed AS unpriced,
+                         k.g_model_group, k.g_deployment, k.g_model, k.g_provider, k.mm_group, k.mm_model,
+                         CASE WHEN v.hit OR v.failed THEN 0 ELSE {cost('eff', 'v', 't', skip)} END AS expected,
+                         {rate_columns}
+                  FROM v JOIN k USING (mid, mg, mdl, prov)
+                  JOIN t ON t.pid = k.pid AND {rate_join('t', 'v')}
+                  WHERE k.azure IS NULL) x"""
+
+
+def aggregate(dialect: Dialect, group_by: tuple[str, ...]) -> str:
+    """SQL: the priced rows `j` summed per (group keys, cause, unpriced), each mismatched row
+    a group of its own (keyed by its position), so totals, causes, groups and mismatches all
+    follow from one pass."""
+    keys = ", ".join(f"{group_key(name, dialect)} AS g{i}" for i, name in enumerate(group_by))
+    one = dialect.any_value
+    grouped = len(group_by) + 4  # the keys, cause, unpriced, msrc, mord
+    group = "GROUP BY ALL" if dialect.group_all else "GROUP BY " + ", ".join(str(i + 1) for i in range(grouped))
+    return (f"SELECT {keys}, cause, unpriced, "
+            "CASE WHEN cause IS NOT NULL THEN src END AS msrc, CASE WHEN cause IS NOT NULL THEN ord END AS mord, "
+            "count(*) AS n, sum(pt) AS pt, sum(ct) AS ct, sum(spend) AS rec, sum(expected) AS exp, "
+            f"sum(abs(spend - expected)) AS drift, {one}(rid) AS rid, {one}(mm_group) AS mm_group, "
+            f"{one}(g_deployment) AS deployment, {one}(mm_model) AS mm_model FROM j {group}")

@@ -557,30 +557,12 @@ class VectorizedReconciler:
         d = self.dialect
         tol = sql.Tolerance.of(opts.tolerance_usd, opts.tolerance_pct)
         skip = self.skip_terms
-        cause = sql.cause(tol, d, rec="spend", exp="expected", cost_def=sql.cost("def", "x", "x", skip),
-                          cost_nc=sql.cost("nc", "x", "x", skip), has_default="has_default", cached="cached",
-                          unknown="unknown")
-        rate_columns = ", ".join(f"t.{sql.rate_column(p, r)}" for p in ("def", "nc") for r in sql.RATES)
         # j: every reconciled row with its expected cost and cause (a view: computed while read)
-        con.execute(f"""CREATE VIEW j AS
-            SELECT src, ord, rid, spend, pt, ct, expected, unknown, unpriced, akey, usr, team, ts, g_model_group,
-                   g_deployment, g_model, g_provider, mm_group, mm_model, {cause} AS cause
-            FROM (SELECT v.*, k.unknown, k.has_default, k.unpriced AND NOT v.hit AND NOT v.failed AS unpriced,
-                         k.g_model_group, k.g_deployment, k.g_model, k.g_provider, k.mm_group, k.mm_model,
-                         CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 't', skip)} END AS expected,
-                         {rate_columns}
-                  FROM v JOIN k USING (mid, mg, mdl, prov)
-                  JOIN t ON t.pid = k.pid AND {sql.rate_join('t', 'v')}
-                  WHERE k.azure IS NULL) x""")
+        con.execute("CREATE VIEW j AS " + sql.priced_rows(d, tol, skip))
         # one pass over j, nothing row-sized kept but the mismatches: sums per (group, cause,
         # unpriced), from which totals, causes and groups follow exactly, and each mismatched row
         # as a group of its own (keyed by its position)
-        keys = ", ".join(f"{_GROUP_SQL[name]} AS g{i}" for i, name in enumerate(opts.group_by))
-        con.execute(f"CREATE TABLE agg AS SELECT {keys}, cause, unpriced, "
-                    "CASE WHEN cause IS NOT NULL THEN src END AS msrc, CASE WHEN cause IS NOT NULL THEN ord END AS mord, "
-                    "count(*) AS n, sum(pt) AS pt, sum(ct) AS ct, sum(spend) AS rec, sum(expected) AS exp, "
-                    "sum(abs(spend - expected)) AS drift, any_value(rid) AS rid, any_value(mm_group) AS mm_group, "
-                    "any_value(g_deployment) AS deployment, any_value(mm_model) AS mm_model FROM j GROUP BY ALL")
+        con.execute("CREATE TABLE agg AS " + sql.aggregate(d, opts.group_by))
         con.execute("CREATE VIEW mm AS SELECT msrc AS src, mord AS ord, rid, mm_group, deployment, mm_model, pt, ct, "
                     "rec AS spend, exp AS expected, cause FROM agg WHERE mord IS NOT NULL")
         return self._outcome(con)
@@ -793,11 +775,6 @@ class VectorizedReconciler:
                         deployment, model, pt, ct, recorded, expected, cause)
 
 
-_GROUP_SQL = {
-    "model_group": "g_model_group", "deployment": "g_deployment", "model": "g_model", "provider": "g_provider",
-    "team": "coalesce(nullif(team, ''), '(none)')", "api_key": "coalesce(nullif(akey, ''), '(none)')",
-    "user": "coalesce(nullif(usr, ''), '(none)')", "day": "coalesce(strftime(ts, '%Y-%m-%d'), '(none)')",
-}
 
 
 def _paths_list() -> str:
