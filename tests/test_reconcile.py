@@ -425,3 +425,31 @@ def test_cli_engine_option(tmp_path):
         assert doc["summary"]["mismatches_by_cause"]["zero-spend"] == 1
     bad = run(CONFIG, CAUSES, "--engine", "gpu")
     assert bad.returncode == 2
+
+
+def test_a_new_source_kind_is_one_registry_entry_and_one_reader(monkeypatch):
+    """The plug point a PostgreSQL source will use: a kind that claims its specs, a Source of
+    its own format, a reader for that format; the engines need nothing else."""
+    import io as _io
+
+    from costctl.usage import readers
+    from costctl.usage.record import Skip as _Skip
+
+    rows = [{"request_id": "db-1", "model_id": "dep-default", "spend": "0.0035", "prompt_tokens": "1000",
+             "completion_tokens": "100"}, {"request_id": "", "spend": "1", "prompt_tokens": "1",
+                                          "completion_tokens": "1", "model_id": "x"}]
+
+    def read_db(source, mapping, on_read):
+        for line, row in enumerate(rows, start=1):
+            yield line, row if row["request_id"] else _Skip("missing-request-id", "request_id is empty")
+
+    def open_db(spec, forced):
+        return readers.Source(spec, "fakedb", False, None, lambda: _io.BytesIO(b""))
+
+    monkeypatch.setattr(readers, "SOURCE_KINDS", [("fakedb", lambda s: s.startswith("fakedb://"), open_db),
+                                                  *readers.SOURCE_KINDS])
+    monkeypatch.setitem(readers.READERS, "fakedb", read_db)
+    result = api.reconcile(CONFIG, ["fakedb://spend"], engine="auto")
+    t = result.outcome.totals
+    assert (t.rows_read, t.rows_reconciled, t.skipped_by_reason) == (2, 1, {"missing-request-id": 1})
+    assert result.inputs == ["fakedb://spend"]

@@ -105,10 +105,21 @@ def _stream_source(name: str, raw: Any, forced: str | None) -> Source:
     return Source(name, forced or _sniff(head), gzipped, None, lambda: buffered)
 
 
-def open_source(path: str, forced: str | None = None) -> Source:
-    """Work out the format of `path` ('-' = stdin) without reading more than its first bytes."""
-    if path == "-":
-        return _stream_source("<stdin>", sys.stdin.buffer, forced)
+def open_source(spec: str, forced: str | None = None) -> Source:
+    """The source `spec` names (the first kind in SOURCE_KINDS that claims it), its format
+    worked out without reading more than its first bytes."""
+    for _kind, claims, opener in SOURCE_KINDS:
+        if claims(spec):
+            return opener(spec, forced)
+    raise CostctlError("no source kind reads this", spec)  # unreachable: files claim everything
+
+
+def _open_stdin(_spec: str, forced: str | None) -> Source:
+    return _stream_source("<stdin>", sys.stdin.buffer, forced)
+
+
+def _open_file(path: str, forced: str | None) -> Source:
+    """A file, or a pipe named like one (`<(zcat logs.gz)`)."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
             return _stream_source(path, open(path, "rb"), forced)  # a pipe: <(zcat logs.gz)
@@ -297,6 +308,15 @@ def read_parquet(source: Source, mapping: Mapping[str, str], on_read: Callable[[
             yield line, rename(dict(zip(columns, values, strict=True)))
     con.close()
 
+
+# Where spend logs come from, by how they are named: (kind, claims the spec, opens it). A new
+# kind (LiteLLM's PostgreSQL, `postgresql://...`) is one entry here, before "file", plus a reader
+# in READERS for the format its Source declares; the DuckDB engine reads files only
+# (vectorized.unsupported_reason sends any other source to the reference engine).
+SOURCE_KINDS: list[tuple[str, Callable[[str], bool], Callable[[str, str | None], Source]]] = [
+    ("stdin", lambda spec: spec == "-", _open_stdin),
+    ("file", lambda spec: True, _open_file),
+]
 
 READERS: dict[str, Callable[..., Iterator[Row]]] = {"csv": read_csv, "jsonl": read_jsonl, "json": read_json,
                                                    "parquet": read_parquet}
