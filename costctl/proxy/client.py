@@ -80,8 +80,9 @@ class Client:
             except (urllib.error.URLError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 last = str(reason) if not isinstance(reason, str) else reason
+        tries = self.retries + 1
         raise CostctlError(f"cannot reach the LiteLLM proxy at {self.shown} ({method} {path}: {last}, "
-                           f"{self.retries + 1} tries)")
+                           f"{tries} tr{'y' if tries == 1 else 'ies'})")
 
     def require(self, response: Response, what: str) -> Any:
         """The JSON body of a successful response, or CostctlError saying why not."""
