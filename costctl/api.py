@@ -284,13 +284,15 @@ def verify(
     """Compare a running LiteLLM proxy with its config: deployments, the API's and the Model
     Hub's prices, and (with `probe`) what mocked requests are charged. A proxy that cannot be
     reached or refuses the key raises CostctlError."""
-    from costctl.advisories import IMPLEMENTED_VERSION, exposures
+    from dataclasses import replace
+
+    from costctl.advisories import IMPLEMENTED_VERSION
     from costctl.proxy import probes as probing
-    from costctl.proxy.checks import VERIFY_CHECKS, Charge, VerifyContext, catalog_differences, link_deployments
+    from costctl.proxy.checks import VERIFY_CHECKS, Charge, VerifyContext, link_deployments
     from costctl.proxy.client import Client
     from costctl.proxy.state import read_state
-    from costctl.rules import RULES, Finding
-    from costctl.rules.base import unknown_checks
+    from costctl.rules import RULES, Finding, Settings
+    from costctl.rules.base import Context, iter_rules, unknown_checks
 
     known = {**VERIFY_CHECKS, "CST118": RULES["CST118"]}
     chosen = unknown_checks(select or [], known) + unknown_checks(ignore or [], known)
@@ -319,42 +321,33 @@ def verify(
             if header:
                 state.version, state.version_source = header, "the x-litellm-version header"
     ctx = VerifyContext(cfg, cat, prices, state, links, unexpected, charges, IMPLEMENTED_VERSION)
-
-    def wanted(code: str, name: str) -> bool:
-        def hit(patterns: list[str]) -> bool:
-            return any(code.startswith(p.upper()) or name == p.lower() for p in patterns)
-        return (not select or hit(select)) and not (ignore and hit(ignore))
+    # CST118 is validate's rule, run with the version the proxy reports
+    rule_ctx = Context(cfg, cat, prices, Settings(litellm_version=state.version))
+    proxy_id = {(lk.prices.deployment.file, lk.prices.deployment.line): lk.proxy_id or lk.prices.deployment.deployment_id
+                for lk in links}
 
     findings: set[Finding] = set()
-    for code, check_ in sorted(VERIFY_CHECKS.items()):
-        if not wanted(code, check_.name):
-            continue
+    for check_ in iter_rules(select or [], ignore or [], known):
+        if check_.code in VERIFY_CHECKS:
+            found = check_.check(ctx)  # type: ignore[arg-type]
+        else:
+            found = (replace(h, about="version", deployment_id=proxy_id.get((h.file, h.line)),
+                             actual=state.version) for h in check_.check(rule_ctx))
         # findings are unique by place and code: a check's hits at one deployment make one finding
         hits: dict[tuple[str, int, int], list[Any]] = {}
-        for h in check_.check(ctx):  # type: ignore[arg-type]
+        for h in found:
             hits.setdefault((h.file, h.line, h.column), []).append(h)
         for same in hits.values():
             h = same[0]
-            findings.add(Finding(h.file, h.line, code, h.column, check_.name, check_.severity,
+            findings.add(Finding(h.file, h.line, check_.code, h.column, check_.name, check_.severity,
                                  "; ".join(x.message for x in same), h.path, h.deployment, h.about, h.deployment_id,
                                  h.expected, h.actual))
-    bug = RULES["CST118"]
-    if state.version and wanted(bug.code, bug.name):
-        by_index: dict[int, list[Any]] = {}
-        for e in exposures(state.version, prices):
-            by_index.setdefault(e.prices.deployment.index, []).append(e)
-        link_of = {lk.prices.deployment.index: lk for lk in links}
-        for index, found in by_index.items():
-            dep = found[0].prices.deployment
-            findings.add(Finding(dep.file, dep.line, bug.code, dep.column, bug.name, bug.severity,
-                                 "; ".join(e.message(state.version) for e in found), dep.key_path, dep.model_name,
-                                 "version", link_of[index].proxy_id or dep.deployment_id, None, state.version))
     return VerifyResult(
         cat, list(cfg.files), sorted(findings), fail_on, [],
         [(d.file, d.line, d.model_name, d.model) for d in cfg.deployments],
         proxy=client.shown, version=state.version, version_source=state.version_source, probes_sent=len(sent),
         charges_verified=sum(1 for c in charges if c.expected is not None and c.probes),
-        catalog_compared=catalog_differences(ctx), public_hub=state.public_hub_status,
+        catalog_compared=ctx.catalog_compared, public_hub=state.public_hub_status,
     )
 
 

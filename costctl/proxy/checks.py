@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from costctl.catalog.store import Catalog
@@ -13,7 +14,7 @@ from costctl.config.model import Config
 from costctl.money import number
 from costctl.pricing import CACHE_READ, DEFAULT, FALLBACK, FIELD_LABELS, INPUT, MAIN_FIELDS, NONE, OUTPUT, EffectivePrices
 from costctl.proxy.probes import Probe
-from costctl.proxy.state import ProxyState, mapping
+from costctl.proxy.state import ProxyState, mapping, shown_number
 from costctl.rules.base import Hit, Rule
 
 MILLION = Decimal(1_000_000)
@@ -53,6 +54,22 @@ class VerifyContext:
     def rows(self, link: Link) -> list[dict[str, Any]]:
         return self.state.deployments.get(link.proxy_id or "", [])
 
+    # what several checks read, worked out once
+    @cached_property
+    def api_fields(self) -> list[tuple[Link, dict[str, tuple[str, Decimal | None]]]]:
+        """Each priced deployment's /model/info prices, classified (CST310-CST312)."""
+        return [(link, _fields(link.prices, info, MAIN_FIELDS)) for link, info in _priced_links(self)]
+
+    @cached_property
+    def hub_verdicts(self) -> list[tuple[str, Link, str, str]]:
+        """What the Model Hub shows wrongly (CST320, CST321)."""
+        return list(_hub_verdicts(self))
+
+    @cached_property
+    def catalog_compared(self) -> tuple[int, int, list[str]]:
+        """(compared, differing, examples) of the proxy's catalog prices (CST350 and the report)."""
+        return catalog_differences(self)
+
 
 VerifyCheck = Callable[[VerifyContext], Iterable[Hit]]
 VERIFY_CHECKS: dict[str, Rule] = {}
@@ -71,17 +88,6 @@ def verify_check(code: str, name: str, severity: str) -> Callable[[VerifyCheck],
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def shown_number(value: Any) -> Decimal | None:
-    """A price as the proxy's JSON gives it (a float, sometimes text), exactly as written."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number_ = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number_ if number_.is_finite() else None
-
 
 def close(a: Decimal | None, b: Decimal | None) -> bool:
     """Equal as LiteLLM's floats allow (None and 0 both mean $0)."""
@@ -208,10 +214,10 @@ def deployment_id_differs(ctx: VerifyContext) -> Iterator[Hit]:
 # --- the API: /model/info -----------------------------------------------------------------------
 
 def _api_fields(ctx: VerifyContext, wanted: str) -> Iterator[tuple[Link, list[tuple[str, Decimal | None]]]]:
-    for link, info in _priced_links(ctx):
+    for link, fields in ctx.api_fields:
         ep = link.prices
         found = []
-        for name, (kind, shown) in _fields(ep, info, MAIN_FIELDS).items():
+        for name, (kind, shown) in fields.items():
             price = ep.prices.get(name)
             from_catalog = price is not None and price.source == DEFAULT
             if kind == wanted and (wanted != DIFFERS or not from_catalog):  # catalog differences: CST350
@@ -332,7 +338,7 @@ def hub_price_differs(ctx: VerifyContext) -> Iterator[Hit]:
 
     Fix: upgrade LiteLLM (fixed in 1.66.0); check the group's deployments with --probe.
     """
-    for kind, link, endpoint, detail in _hub_verdicts(ctx):
+    for kind, link, endpoint, detail in ctx.hub_verdicts:
         if kind == DIFFERS:
             yield _hit(link, "hub", f"{endpoint} shows {detail}")
 
@@ -346,7 +352,7 @@ def hub_price_not_charged(ctx: VerifyContext) -> Iterator[Hit]:
 
     Fix: set the missing custom price.
     """
-    for kind, link, endpoint, detail in _hub_verdicts(ctx):
+    for kind, link, endpoint, detail in ctx.hub_verdicts:
         if kind == NOT_CHARGED:
             yield _hit(link, "hub", f"{endpoint} shows {detail} (a field the config bills $0 shown at the "
                        "catalog's price)")
@@ -509,7 +515,7 @@ def catalog_differs(ctx: VerifyContext) -> Iterator[Hit]:
     Fix: point costctl at the map the proxy uses: `--catalog URL` (every command), or pin the
     proxy's map.
     """
-    compared, differing, examples = catalog_differences(ctx)
+    compared, differing, examples = ctx.catalog_compared
     if differing:
         yield _top(ctx, "catalog", f"{differing} of {compared} default-priced deployments and wildcard models are "
                    f"priced differently by the proxy than by costctl's catalog ({ctx.catalog.stamp_line()}), "

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from costctl.errors import CostctlError
 from costctl.pricing import Usage
 from costctl.proxy.client import Client
+from costctl.proxy.state import shown_number
 from costctl.usage.record import PROBE_TAG
 
 PROBE_REPLY = "costctl verify probe"
@@ -65,16 +66,6 @@ class Probe:
     at: datetime | None = None
 
 
-def _decimal(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
 def send(client: Client, target: str, round_: int) -> Probe:
     response = client.post("/chat/completions", probe_body(target))
     at = datetime.now(timezone.utc)
@@ -89,8 +80,8 @@ def send(client: Client, target: str, round_: int) -> Probe:
         error = str(detail.get("message") if isinstance(detail, dict) else detail or response.text)[:200]
     h = response.headers
     return Probe(target, round_, response.status, response.status == 200 and content == PROBE_REPLY,
-                 h.get("x-litellm-model-id"), _decimal(h.get(COST_HEADER)),
-                 {p: v for p in PART_HEADERS if (v := _decimal(h.get(f"{COST_HEADER}-{p}"))) is not None},
+                 h.get("x-litellm-model-id"), shown_number(h.get(COST_HEADER)),
+                 {p: v for p in PART_HEADERS if (v := shown_number(h.get(f"{COST_HEADER}-{p}"))) is not None},
                  h.get("x-litellm-version"), error, at)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from costctl.proxy.client import Client
@@ -26,6 +27,18 @@ class ProxyState:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # model_group -> /model_group/info row
     public_hub: dict[str, dict[str, Any]] = field(default_factory=dict)  # the same, from /public/model_hub
     public_hub_status: str = "not read"
+
+
+def shown_number(value: Any) -> Decimal | None:
+    """A number as the proxy gives it (a JSON float or text, a response header), exactly as
+    written; None when absent, not a number or not finite."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number_ = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number_ if number_.is_finite() else None
 
 
 def mapping(row: dict[str, Any], key: str) -> dict[str, Any]:

@@ -124,14 +124,16 @@ def deployment_hit(dep: Deployment, message: str, tree: Any = None, key: str | N
     return Hit(message, dep.file, line, column, path, dep.model_name)
 
 
-def iter_rules(select: list[str], ignore: list[str]) -> Iterator[Rule]:
-    """Registered rules, filtered by codes, code prefixes (`CST1`) or names."""
+def iter_rules(select: list[str], ignore: list[str], registry: dict[str, Rule] | None = None) -> Iterator[Rule]:
+    """The rules of `registry` (default: validate's), filtered by codes, code prefixes (`CST1`)
+    or names, in code order."""
+    rules = RULES if registry is None else registry
 
     def matches(r: Rule, patterns: list[str]) -> bool:
         return any(r.code.startswith(p.upper()) or r.name == p.lower() for p in patterns)
 
-    for code in sorted(RULES):
-        r = RULES[code]
+    for code in sorted(rules):
+        r = rules[code]
         if select and not matches(r, select):
             continue
         if ignore and matches(r, ignore):
