@@ -143,7 +143,7 @@ def main() -> int:
     missed = []
     print(f"{'format':8} {'MB':>6} {'bare duckdb':>12} {'vectorized':>11} {'ratio':>6} {'rows/s':>10} "
           f"{'peak RSS':>9} {'read floor':>11} {'start-up':>9} {'python engine':>14}")
-    from costctl.reconcile.vectorized import PATHS
+    from costctl.reconcile.vectorized.parse import PATHS
 
     paths = "[" + ", ".join(f"'{p}'" for p in PATHS.values()) + "]"
     json_columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in ("request_id", "spend", "prompt_tokens",

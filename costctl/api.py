@@ -208,10 +208,9 @@ def diff(
     from contextlib import ExitStack
 
     from costctl import diff as d
-    from costctl.reconcile import Options, Pricer, front
+    from costctl.diff.front import project
+    from costctl.reconcile import Pricer
     from costctl.usage import open_source
-    from costctl.usage.readers import read_rows
-    from costctl.usage.record import Skip, to_record
 
     if (fail_on_increase_pct is not None or fail_on_increase_usd is not None) and not usage:
         raise CostctlError("--fail-on-increase-* needs --usage: without usage rows there is no projection")
@@ -229,29 +228,7 @@ def diff(
         context.prec = 60
         if usage:
             projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
-            sources = [open_source(path, input_format) for path in usage]
-            if front.choose_engine("auto", sources, Options()) == "vectorized":
-                from costctl.diff.sql_projection import VectorizedProjector
-                from costctl.reconcile.vectorized import Unsupported
-
-                try:
-                    projection = VectorizedProjector(projector).project(sources)
-                except Unsupported:  # the reference below reads the files again
-                    sources = [open_source(path, input_format) for path in usage]
-        if usage and projection is None:
-            for source in sources:
-                for line, raw in read_rows(source):
-                    projector.projection.rows_read += 1
-                    if isinstance(raw, Skip):
-                        projector.skip(raw.reason)
-                        continue
-                    try:
-                        row = to_record(raw, source.name, line)
-                    except Skip as skip:
-                        projector.skip(skip.reason)
-                        continue
-                    projector.add(row)
-            projection = projector.projection
+            projection = project(projector, lambda: [open_source(path, input_format) for path in usage])
         failures = []
         if projection is not None:
             pct = projection.delta_pct

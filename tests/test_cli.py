@@ -147,11 +147,17 @@ def test_corpus_secrets_never_appear(path, secrets):
 def test_cli_choices_are_the_core_registries():
     from costctl import cli
     from costctl.choices import ENGINES, GROUP_KEYS, LOG_FORMATS, SEVERITIES
-    from costctl.reconcile.engine import GROUP_KEY_FUNCTIONS
+    from costctl.reconcile.reference import GROUP_KEY_FUNCTIONS
     from costctl.usage.readers import READERS
 
     assert set(READERS) == set(LOG_FORMATS)
     assert set(GROUP_KEY_FUNCTIONS) == set(GROUP_KEYS)
+    # one rule per key, in model.py, for both engines: from the join, a row's own column, or day/tag
+    from costctl.reconcile import sql
+    from costctl.reconcile.model import JOIN_GROUP_KEYS, ROW_GROUP_KEYS
+
+    assert set(JOIN_GROUP_KEYS) | set(ROW_GROUP_KEYS) | {"day", "tag"} == set(GROUP_KEYS)
+    assert set(sql.ROW_KEY_COLUMNS) == set(ROW_GROUP_KEYS)
     for enum_, values in ((cli.Engine, ENGINES), (cli.GroupBy, GROUP_KEYS), (cli.InputFormat, LOG_FORMATS),
                           (cli.Level, SEVERITIES)):
         assert [e.value for e in enum_] == list(values)

@@ -13,6 +13,8 @@ from typing import Any
 
 from costctl.pricing import EffectivePrices, NotRecomputed
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
+from costctl.usage.readers import Source, read_records
+from costctl.usage.record import Skip
 
 ZERO = Decimal(0)
 
@@ -84,6 +86,15 @@ class Projector:
     def skip(self, reason: str) -> None:
         p = self.projection
         p.skipped_by_reason[reason] = p.skipped_by_reason.get(reason, 0) + 1
+
+    def feed(self, source: Source) -> None:
+        """Price every row of `source` (the projection's days come from startTime: a bad one is a skip)."""
+        for _line, row in read_records(source):
+            self.projection.rows_read += 1
+            if isinstance(row, Skip):
+                self.skip(row.reason)
+            else:
+                self.add(row)
 
     def add(self, row: Any) -> None:
         """One SpendRow."""

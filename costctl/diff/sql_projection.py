@@ -16,9 +16,11 @@ from typing import Any
 
 from costctl.diff.projection import GroupProjection, Projection, Projector
 from costctl.reconcile import sql
-from costctl.reconcile.engine import Options
+from costctl.reconcile.model import Options
 from costctl.reconcile.pricer import ResponseModelUnknown
-from costctl.reconcile.vectorized import RATE_KEYS, Unsupported, VectorizedReconciler, dec, load_rows
+from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
+from costctl.reconcile.vectorized.load import dec, load_rows
+from costctl.reconcile.vectorized.prices import RATE_KEYS
 from costctl.usage.readers import Source
 
 
@@ -48,16 +50,16 @@ class VectorizedProjector(VectorizedReconciler):
                     continue
                 headed = self.reference.head_of(based, SimpleNamespace(model_id=model_id, model_group=group,
                                                                      model=model, provider=provider))
-                rows.append((*join_key, False, group or based.model_group or "(none)", self.plan_id(based),
-                             self.plan_id(headed) if headed is not None else None))
-            load_rows(con, "k", rows, self._tmp)
+                rows.append((*join_key, False, group or based.model_group or "(none)", self.prices.plan_id(based),
+                             self.prices.plan_id(headed) if headed is not None else None))
+            load_rows(con, "k", rows, self.folder)
         reader.close()
-        self._sql_skips(con, "SELECT v.src, v.ord FROM v JOIN k USING (mid, mg, mdl, prov) WHERE k.azure",
-                        "azure-response-model-unknown", lambda _row: "")
-        self.rate_table(con, f"SELECT DISTINCT k.base_pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
+        self.sql_skips(con, "SELECT v.src, v.ord FROM v JOIN k USING (mid, mg, mdl, prov) WHERE k.azure",
+                       "azure-response-model-unknown", "")
+        self.prices.rate_table(f"SELECT DISTINCT k.base_pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
                              f"WHERE NOT k.azure UNION SELECT DISTINCT k.head_pid, {RATE_KEYS} FROM v "
                              "JOIN k USING (mid, mg, mdl, prov) WHERE k.head_pid IS NOT NULL")
-        skip = self.skip_terms
+        skip = self.prices.skip_terms
         summed = con.execute(f"""
             SELECT k.grp, k.head_pid IS NULL, count(*), count(th.pid),
                    sum(CASE WHEN v.hit OR v.failed THEN 0 ELSE {sql.cost('eff', 'v', 'tb', skip)} END),

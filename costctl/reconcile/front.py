@@ -1,5 +1,5 @@
 """reconcile's one front door: choose the engine, run it, fall back to the reference engine
-where DuckDB cannot reproduce it exactly. Both engines fill the same model (engine.Outcome)."""
+where DuckDB cannot reproduce it exactly. Both engines fill the same model (model.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import IO, Any
 
 from costctl.choices import ENGINES
 from costctl.errors import CostctlError
-from costctl.reconcile.engine import Options, Outcome, Reconciler, write_mismatch
+from costctl.reconcile.model import Options, Outcome
 from costctl.reconcile.pricer import Pricer
+from costctl.reconcile.reference import Reconciler, write_mismatch
 from costctl.usage.readers import Source
 
 AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast (measured: equal at 12 MB, 20k rows)

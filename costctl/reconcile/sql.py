@@ -1,7 +1,7 @@
 """The LiteLLM cost formula and the mismatch causes as SQL expressions, generated from one definition.
 
 The reference engine prices a row with `RatePlan.cost` (pricing.py) and explains a mismatch with
-`Reconciler.cause` (engine.py). Here the same arithmetic is written once as data — which rate
+`Reconciler.cause` (reference.py). Here the same arithmetic is written once as data — which rate
 multiplies which token count — and rendered as SQL over a row that carries its token counts and,
 joined from the price table, the rates of the plan it is billed under. Every rate in that table is
 already multiplied by the request's uplift and the provider discount (exact: all of it is
@@ -14,7 +14,10 @@ PostgreSQL; DuckDB is the one used today.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
+
+from costctl.reconcile.model import JOIN_GROUP_KEYS, NONE, ROW_GROUP_KEYS
 
 # The token counts a parsed row carries, as the usage block reports them (-1: text not reported).
 REPORTED = ("pt", "ct", "cached", "writes", "w_short", "w1h", "w12h", "reasoning", "audio_in", "audio_out",
@@ -187,13 +190,33 @@ def cause(tol: Tolerance, dialect: Dialect, rec: str = "v.spend", exp: str = "ex
         ELSE 'other' END"""
 
 
+# the parsed row's column of each of model.ROW_GROUP_KEYS
+ROW_KEY_COLUMNS = {"team": "team", "api_key": "akey", "user": "usr"}
+
+
 def group_key(name: str, dialect: Dialect) -> str:
-    """SQL: the --group-by key `name` of a priced row (as the reference's GROUP_KEY_FUNCTIONS)."""
-    plain = {"model_group": "g_model_group", "deployment": "g_deployment", "model": "g_model",
-             "provider": "g_provider", "team": "coalesce(nullif(team, ''), '(none)')",
-             "api_key": "coalesce(nullif(akey, ''), '(none)')", "user": "coalesce(nullif(usr, ''), '(none)')",
-             "day": f"coalesce({dialect.day.format(ts='ts')}, '(none)')"}
-    return plain[name]
+    """SQL: the --group-by key `name` of a priced row, by model.py's rules: the keys worked out
+    from the join (JOIN_GROUP_KEYS) come with the join key as g_<name>."""
+    if name in JOIN_GROUP_KEYS:
+        return f"g_{name}"
+    if name in ROW_GROUP_KEYS:
+        return f"coalesce(nullif({ROW_KEY_COLUMNS[name]}, ''), '{NONE}')"
+    if name == "day":
+        return f"coalesce({dialect.day.format(ts='ts')}, '{NONE}')"
+    raise ValueError(f"--group-by {name} has no SQL")
+
+
+def window(since: datetime | None, until: datetime | None) -> str:
+    """SQL: the row's ts (UTC, without zone) within --since (inclusive) and --until (exclusive)."""
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+
+    conditions = ["ts IS NOT NULL"]
+    if since is not None:
+        conditions.append(f"ts >= TIMESTAMP '{utc(since)}'")
+    if until is not None:
+        conditions.append(f"ts < TIMESTAMP '{utc(until)}'")
+    return "(" + " AND ".join(conditions) + ")"
 
 
 def priced_rows(dialect: Dialect, tol: Tolerance, skip: frozenset[str] = frozenset()) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from costctl.errors import CostctlError
-from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip
+from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip, SpendRow, to_record
 
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -329,3 +329,18 @@ def read_rows(source: Source, mapping: Mapping[str, str] | None = None,
     if unknown:
         raise CostctlError(f"--map {', '.join(unknown)}: unknown field; fields: {', '.join(FIELDS)}")
     return READERS[source.format](source, mapping or {}, on_read)
+
+
+def read_records(source: Source, mapping: Mapping[str, str] | None = None, need_time: bool = True,
+                 on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, SpendRow | Skip]]:
+    """(line or item number, SpendRow or the Skip that names why the row cannot be one) for
+    every row of `source`: what every use case that prices rows one by one reads."""
+    name = source.name
+    for line, raw in read_rows(source, mapping, on_read):
+        if isinstance(raw, Skip):
+            yield line, raw
+            continue
+        try:
+            yield line, to_record(raw, name, line, need_time)
+        except Skip as skip:
+            yield line, skip
