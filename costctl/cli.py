@@ -249,9 +249,9 @@ def reconcile(
                                                        help="Force the log format (default: from name and content)."),
     map_: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN: read FIELD (spend, model_group, "
                                              "prompt_tokens, ...) from COLUMN of another export (repeatable)."),
-    engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB (the optional 'fast' extra), "
-                                  "for large files; python: the row-by-row reference; auto: vectorized for CSV, "
-                                  "JSONL and Parquet files over 16 MB when DuckDB is installed."),
+    engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB, for large logs; python: the "
+                                  "row-by-row reference; auto: vectorized for CSV, JSONL and Parquet input over "
+                                  "16 MB (stdin included)."),
     strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the result untrustworthy: exit 2."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),

@@ -13,7 +13,7 @@ from costctl.choices import GROUP_KEYS
 from costctl.reconcile import sql
 
 GOLDEN = ROOT / "tests" / "golden"
-GROUPS = tuple(k for k in GROUP_KEYS if k != "tag")  # tags: the reference engine only, so far
+GROUPS = GROUP_KEYS
 
 
 def render(dialect: sql.Dialect) -> str:
@@ -36,7 +36,7 @@ def test_postgres_rendering_uses_no_duckdb_only_sql():
     text = render(sql.POSTGRES)
     for duckdb_only in ("GROUP BY ALL", "any_value(", "strftime(", "DECIMAL(38,24)", " DOUBLE)"):
         assert duckdb_only not in text, duckdb_only
-    assert "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12" in text and "AS NUMERIC)" in text
+    assert "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13" in text and "AS NUMERIC)" in text
 
 
 def _pg_bin(name: str) -> str | None:
@@ -103,11 +103,12 @@ def test_postgres_accepts_and_evaluates_the_rendering(postgres):
     zeros = ", ".join("1000" if c == "pt" else "500" if c == "ct" else "-1" if c in ("text_in", "text_out") else "0"
                       for c in sql.REPORTED)
     base_columns = ("src int, ord bigint, rid text, spend numeric, hit boolean, failed boolean, akey text, usr text, "
-                    f"team text, ts timestamp, mid text, mg text, mdl text, prov text, {keys}, {reported}")
+                    f"team text, tags text, ts timestamp, mid text, mg text, mdl text, prov text, {keys}, {reported}")
     tol = sql.Tolerance.of(Decimal("1e-9"), Decimal("0.0001"))
     script = f"""
         CREATE TABLE parsed ({base_columns});
-        INSERT INTO parsed VALUES (0, 1, 'r1', 0.006, false, false, 'k', 'u', 't', '2026-11-30 10:00', 'd1', 'g',
+        INSERT INTO parsed VALUES (0, 1, 'r1', 0.006, false, false, 'k', 'u', 't', '["a", "b"]', '2026-11-30 10:00',
+                                   'd1', 'g',
                                    'm', 'openai', '', '', '', '', '', {zeros});
         CREATE VIEW v AS {sql.billed("SELECT * FROM parsed")};
         CREATE TABLE k (mid text, mg text, mdl text, prov text, pid int, unknown boolean, azure text,
@@ -119,10 +120,10 @@ def test_postgres_accepts_and_evaluates_the_rendering(postgres):
         INSERT INTO t VALUES (1, '', '', '', '', '', 0, 9223372036854775807, {rates});
         CREATE VIEW j AS {sql.priced_rows(d, tol)};
         CREATE TABLE agg AS {sql.aggregate(d, GROUPS)};
-        SELECT n, exp, cause, g7 FROM agg;
+        SELECT n, exp, cause, g7, g8 FROM agg;
     """
     result = postgres(script)
     assert result.returncode == 0, result.stderr
     # 1000 input tokens at $2/1M + 500 output at $8/1M = $0.006, as logged: no mismatch
-    n, expected, cause, day = result.stdout.strip().split(",")
-    assert (n, Decimal(expected), cause, day) == ("1", Decimal("0.006"), "", "2026-11-30"), result.stdout
+    n, expected, cause, day, tags = result.stdout.strip().split(",", 4)
+    assert (n, Decimal(expected), cause, day, tags) == ("1", Decimal("0.006"), "", "2026-11-30", "{a,b}"), result.stdout

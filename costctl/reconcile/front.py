@@ -3,7 +3,9 @@ where DuckDB cannot reproduce it exactly. Both engines fill the same model (mode
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import localcontext
 from typing import IO, Any
 
@@ -12,7 +14,7 @@ from costctl.errors import CostctlError
 from costctl.reconcile.model import Options, Outcome
 from costctl.reconcile.pricer import Pricer
 from costctl.reconcile.reference import Reconciler, write_mismatch
-from costctl.usage.readers import Source
+from costctl.usage.readers import Source, spool
 
 AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast (measured: equal at 12 MB, 20k rows)
 
@@ -25,7 +27,7 @@ def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
 
     if engine == "vectorized":
         if not available():
-            raise CostctlError("--engine vectorized needs the optional duckdb package: pip install 'costctl[fast]'")
+            raise CostctlError("--engine vectorized needs DuckDB, which this installation lacks: pip install duckdb")
         reason = unsupported_reason(sources, options)
         if reason:
             raise CostctlError(f"--engine vectorized cannot read this input ({reason}); use --engine python")
@@ -37,15 +39,25 @@ def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
     return "vectorized" if available() else "python"
 
 
+@contextmanager
+def readable(sources: list[Source], engine: str) -> Iterator[list[Source]]:
+    """The sources, streams (stdin, pipes) spooled to temporary files unless the reference
+    engine is asked for: DuckDB reads files, and a fallback must read the input again. The
+    files go when the run ends."""
+    if engine == "python" or all(s.path is not None for s in sources):
+        yield sources
+        return
+    with tempfile.TemporaryDirectory(prefix="costctl-spool-") as folder:
+        yield [spool(s, folder) for s in sources]
+
+
 def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Options, *, engine: str = "auto",
         mapping: dict[str, str] | None = None, mismatches_out: IO[str] | None = None,
         on_read: Any = None) -> tuple[Outcome, list[Source]]:
-    """Reconcile the sources `open_sources` opens (again, when a fallback must re-read them);
-    returns the outcome and the sources read."""
-    sources = open_sources()
+    """Reconcile the sources `open_sources` opens; returns the outcome and the sources read."""
     on_mismatch = write_mismatch(mismatches_out) if mismatches_out is not None else None
     # Sums of a million spends need more than Decimal's default 28 digits to stay exact.
-    with localcontext() as context:
+    with localcontext() as context, readable(open_sources(), engine) as sources:
         context.prec = 60
         if choose_engine(engine, sources, options) == "vectorized":
             from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
@@ -59,7 +71,6 @@ def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Optio
                 if mismatches_out is not None and mismatches_out.tell():
                     mismatches_out.seek(0)
                     mismatches_out.truncate()
-                sources = open_sources()
         reconciler = Reconciler(pricer, options, on_mismatch)
         for source in sources:
             reconciler.feed(source, mapping, on_read)

@@ -108,6 +108,7 @@ class Dialect:
     day: str = "strftime({ts}, '%Y-%m-%d')"  # a timestamp's UTC date as YYYY-MM-DD text
     any_value: str = "any_value"  # an aggregate giving one of the group's values
     group_all: bool = True  # GROUP BY ALL; else the grouped columns by position
+    text_list: str = "from_json({json}, '[\"VARCHAR\"]')"  # a JSON list of strings as a list of text
 
     def literal(self, value: Decimal) -> str:
         return f"CAST('{format(value, 'f')}' AS {self.money})"
@@ -116,7 +117,8 @@ class Dialect:
 DUCKDB = Dialect("duckdb", "DECIMAL(38,24)", 24)
 # LiteLLM's own database (rendered and tested against a golden file; executed by a later issue)
 POSTGRES = Dialect("postgres", "NUMERIC", 24, "DOUBLE PRECISION", day="to_char({ts}, 'YYYY-MM-DD')",
-                   any_value="min", group_all=False)
+                   any_value="min", group_all=False,
+                   text_list="ARRAY(SELECT jsonb_array_elements_text(({json})::jsonb))")
 DIALECTS = {d.name: d for d in (DUCKDB, POSTGRES)}
 
 
@@ -203,6 +205,8 @@ def group_key(name: str, dialect: Dialect) -> str:
         return f"coalesce(nullif({ROW_KEY_COLUMNS[name]}, ''), '{NONE}')"
     if name == "day":
         return f"coalesce({dialect.day.format(ts='ts')}, '{NONE}')"
+    if name == "tag":  # a list: the row counts once in the totals and in each tag's group
+        return f"CASE WHEN tags = '' THEN ARRAY['{NONE}'] ELSE {dialect.text_list.format(json='tags')} END"
     raise ValueError(f"--group-by {name} has no SQL")
 
 
@@ -226,7 +230,7 @@ def priced_rows(dialect: Dialect, tol: Tolerance, skip: frozenset[str] = frozens
                 cost_nc=cost("nc", "x", "x", skip), has_default="has_default", cached="cached", unknown="unknown")
     rate_columns = ", ".join(f"t.{rate_column(p, r)}" for p in ("def", "nc") for r in RATES)
     return f"""
-            SELECT src, ord, rid, spend, pt, ct, expected, unknown, unpriced, akey, usr, team, ts, g_model_group,
+            SELECT src, ord, rid, spend, pt, ct, expected, unknown, unpriced, akey, usr, team, tags, ts, g_model_group,
                    g_deployment, g_model, g_provider, mm_group, mm_model, {why} AS cause
             FROM (SELECT v.*, k.unknown, k.has_default, k.unpriced AND NOT v.hit AND NOT v.failed AS unpriced,
                          k.g_model_group, k.g_deployment, k.g_model, k.g_provider, k.mm_group, k.mm_model,

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import shutil
 import stat
 import sys
 import zlib
@@ -62,8 +63,9 @@ class Source:
     name: str
     format: str
     gzipped: bool
-    size: int | None
+    size: int | None  # None for a stream, which can be read once
     _opener: Callable[[], BinaryIO]
+    path: str | None = None  # a file other readers (DuckDB) may open themselves
 
     def open_bytes(self, on_read: Callable[[int], None] | None = None) -> IO[bytes]:
         raw = io.BufferedReader(CountingReader(self._opener(), on_read), 1 << 20)
@@ -146,7 +148,19 @@ def _open_file(path: str, forced: str | None) -> Source:
         fmt = "json"
     else:
         fmt = _sniff(_gunzip_head(head) if head.startswith(GZIP_MAGIC) else head)
-    return Source(path, fmt, gzipped, size, lambda: open(path, "rb"))
+    return Source(path, fmt, gzipped, size, lambda: open(path, "rb"), path)
+
+
+def spool(source: Source, folder: str) -> Source:
+    """`source` as a file: a stream (stdin, a pipe) is copied as it comes (still compressed) into
+    `folder`, so that it can be read again and by DuckDB; it keeps its name in every message."""
+    if source.path is not None:
+        return source
+    target = os.path.join(folder, f"spool-{len(os.listdir(folder))}")
+    with source._opener() as raw, open(target, "wb") as out:
+        shutil.copyfileobj(raw, out, 1 << 20)
+        size = out.tell()
+    return Source(source.name, source.format, source.gzipped, size, lambda: open(target, "rb"), target)
 
 
 def _gunzip_head(head: bytes) -> bytes:
@@ -284,7 +298,7 @@ def read_parquet(source: Source, mapping: Mapping[str, str], on_read: Callable[[
     try:
         import duckdb
     except ImportError:
-        raise CostctlError("reading Parquet needs the optional duckdb package: pip install 'costctl[fast]'",
+        raise CostctlError("reading Parquet needs DuckDB, which this installation lacks: pip install duckdb",
                            source.name) from None
     con = duckdb.connect()
     try:

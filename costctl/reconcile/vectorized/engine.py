@@ -193,7 +193,9 @@ class VectorizedReconciler:
             key, (cause, unpriced, n, pt, ct, recorded, expected, drift) = tuple(row[:width]), row[width:]
             recorded, expected, pt, ct = dec(recorded), dec(expected), int(pt), int(ct)
             ledger.reconciled(n, pt, ct, recorded, expected, cause, dec(drift), unpriced)
-            ledger.grouped(key, n, pt, ct, recorded, expected, n if cause is not None else 0, n if unpriced else 0)
+            for one in _keys(key):
+                ledger.grouped(one, n, pt, ct, recorded, expected, n if cause is not None else 0,
+                               n if unpriced else 0)
         unbalanced = ledger.unbalanced()
         if unbalanced:
             raise Unsupported(f"internal: {unbalanced}")
@@ -214,3 +216,11 @@ class VectorizedReconciler:
         recorded, expected = dec(spend), dec(expected)
         return Mismatch(abs(recorded - expected), (src, line), rid, self.sources[src - 1].name, line, group,
                         deployment, model, pt, ct, recorded, expected, cause)
+
+
+def _keys(key: tuple[Any, ...]) -> list[tuple[str, ...]]:
+    """The groups a row of sums counts in: a list-valued part (its tags) gives one group each."""
+    keys: list[tuple[str, ...]] = [()]
+    for part in key:
+        keys = [k + (v,) for k in keys for v in (part if isinstance(part, list) else (part,))]
+    return keys

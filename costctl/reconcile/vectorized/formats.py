@@ -44,6 +44,12 @@ def _reference_checks(source: Source, mapping: dict[str, str]) -> None:
             return
 
 
+def _file(source: Source) -> str:
+    """SQL: the file DuckDB reads (limits.unsupported_reason keeps streams away)."""
+    assert source.path is not None
+    return quote_text(source.path)
+
+
 def _compression(source: Source) -> str:
     return quote_text("gzip" if source.gzipped else "none")
 
@@ -76,7 +82,7 @@ class CsvScan:
             raise Unsupported("the CSV header repeats a column name")
         columns = "{" + ", ".join(f"{quote_text(h)}: 'VARCHAR'" for h in header) + "}"
         self.width = len(header)
-        relation = (f"SELECT * FROM read_csv({quote_text(source.name)}, header=true, auto_detect=false, "
+        relation = (f"SELECT * FROM read_csv({_file(source)}, header=true, auto_detect=false, "
                     f"columns={columns}, delim=',', quote='\"', escape='\"', store_rejects=true, "
                     f"rejects_table='rejects_{index}', rejects_scan='scans_{index}', "
                     f"compression={_compression(source)}, encoding='utf-8')")
@@ -122,7 +128,7 @@ class JsonlScan:
         """Each line is parsed once: one json_extract gives the JSON text of every field and of
         every usage path inside an object `metadata` (a string `metadata` is parsed again, alone)."""
         _reference_checks(source, mapping)
-        lines = (f"SELECT __j FROM read_csv({quote_text(source.name)}, header=false, auto_detect=false, "
+        lines = (f"SELECT __j FROM read_csv({_file(source)}, header=false, auto_detect=false, "
                  f"columns={{'__j': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
                  f"compression={_compression(source)}, encoding='utf-8')")
         renamed = {field: mapping.get(field, field) for field in FIELDS}
@@ -155,6 +161,8 @@ class JsonlScan:
         values = ", ".join(f"coalesce({v(f)}, 'null')" for f in kinds)
         fields["row_ok"] = f"(x.__v IS NOT NULL AND regexp_full_match(concat_ws(chr(1), {values}), '{pattern}'))"
         fields["raw"] = "x.__j"
+        tags = v("request_tags")  # a JSON null, string or list (an object is the reference's to refuse)
+        fields["tags_ok"] = f"(coalesce({tags}, 'null') = 'null' OR {tags} LIKE '\"%' OR {tags} LIKE '[%')"
         fields["blank"] = "(x.__j IS NULL OR trim(x.__j) = '')"
         # metadata: an object's usage paths come from the same parse; a string is parsed alone
         n = len(FIELDS)
@@ -186,7 +194,7 @@ class JsonlScan:
 
 class ParquetScan:
     def relation(self, con: Any, index: int, source: Source, mapping: dict[str, str]) -> tuple[str, dict[str, str]]:
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_text(source.name)})").fetchall()
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_file(source)})").fetchall()
         types = {row[0]: row[1] for row in described}
         check_columns(list(types), source, mapping)
         fields = {}
@@ -205,7 +213,10 @@ class ParquetScan:
                 raise Unsupported(f"{source.name}: column {name} is {types[name]}")
         fields["raw"] = "NULL"  # slow Parquet rows are read again with their native values
         fields["row_ok"] = "true"
-        return f"SELECT * FROM read_parquet({quote_text(source.name)})", fields
+        tags = mapping.get("request_tags") if mapping.get("request_tags") in types else "request_tags"
+        kind = types.get(tags, "VARCHAR")
+        fields["tags_ok"] = "true" if kind in ("VARCHAR", "JSON") or kind.endswith("[]") else "false"
+        return f"SELECT * FROM read_parquet({_file(source)})", fields
 
     def lines(self, con: Any, index: int, source: Source, offset: int, skip: Skipper) -> Callable[[int], int]:
         return lambda ord: ord - offset + 1  # the row number
@@ -213,7 +224,7 @@ class ParquetScan:
     def slow_rows(self, reader: Any, index: int, source: Source, offset: int,
                   mapping: dict[str, str]) -> Iterable[tuple[int, Any]]:
         cursor = reader.execute(
-            f"SELECT p.* FROM read_parquet({quote_text(source.name)}, file_row_number=true) p WHERE p.file_row_number "
+            f"SELECT p.* FROM read_parquet({_file(source)}, file_row_number=true) p WHERE p.file_row_number "
             f"IN (SELECT ord - {offset} FROM r WHERE src = {index} AND NOT fast) ORDER BY p.file_row_number")
         names = [d[0] for d in cursor.description]
         rename = renamer(mapping)

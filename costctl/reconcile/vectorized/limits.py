@@ -27,12 +27,10 @@ def available() -> bool:
 def unsupported_reason(sources: list[Source], options: Options) -> str | None:
     """Why these inputs need the reference engine, or None."""
     for source in sources:
-        if source.size is None:
+        if source.path is None:
             return f"{source.name} is a stream (stdin or a pipe)"
         if source.format not in FORMATS:
             return f"{source.name} is {source.format.upper()} (the vectorized engine reads CSV, JSONL and Parquet)"
-    if "tag" in options.group_by:
-        return "--group-by tag"
     if options.tolerance_pct > 100 or options.tolerance_pct < 0 or options.tolerance_usd < 0:
         return "a tolerance outside 0..100 %"
     return None

@@ -44,7 +44,13 @@ INT_PATHS = [n for n in PATHS if n not in ("pd_ttl", "uo_ttl", *TEXT_PATHS)]
 PARSED = ("rid VARCHAR, spend DECIMAL(38,24), pt BIGINT, ct BIGINT, cached BIGINT, writes BIGINT, w_short BIGINT, "
           "w1h BIGINT, w12h BIGINT, reasoning BIGINT, audio_in BIGINT, audio_out BIGINT, tier VARCHAR, "
           "vloc VARCHAR, resid VARCHAR, hit BOOLEAN, failed BOOLEAN, mid VARCHAR, mg VARCHAR, mdl VARCHAR, "
-          "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, ts TIMESTAMP")
+          "prov VARCHAR, akey VARCHAR, usr VARCHAR, team VARCHAR, tags VARCHAR, ts TIMESTAMP")
+# request_tags the SQL reads as the reference does (record.tags_of): a JSON list of strings
+# without escapes or control characters (kept as that JSON text), or no tags at all ('' kept)
+_WS = r"[ \t\n\r]*"
+_STRING = r'"[^"\\\x00-\x1f]*"'
+TAG_LIST = rf"{_WS}\[{_WS}{_STRING}({_WS},{_WS}{_STRING})*{_WS}\]{_WS}"
+NO_TAGS = rf"|\{{\}}|{_WS}(null|\[{_WS}\]){_WS}"
 PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
 # Columns only the reference-parsed rows carry (the scan sends rows with these fields there: RARE)
 RARE_COLUMNS = (*sql.MODALITY_COLUMNS, "geo", "speed")
@@ -60,7 +66,7 @@ def paths_list() -> str:
 def select(relation: str, f: dict[str, str], dialect: sql.Dialect, need_time: bool, group_by: tuple[str, ...]) -> str:
     """The fast flag, the parsed columns (PARSED) and the raw row (NULL if fast), from
     `relation` (aliased x) whose raw text expressions for each field are `f`; the row
-    gets a timestamp only with `need_time`, and the api key, user and team only when grouped by."""
+    gets a timestamp only with `need_time`, and the api key, user, team and tags only when grouped by."""
     d = dialect
     meta0 = f["metadata"]
     meta_text = f"coalesce(x.__inner, {meta0})" if "mt" in f else meta0  # JSONL: a string's text unescaped
@@ -139,8 +145,14 @@ def select(relation: str, f: dict[str, str], dialect: sql.Dialect, need_time: bo
         "akey": f"coalesce({f['api_key']}, '')" if "api_key" in group_by else "''",
         "usr": f"coalesce({f['user']}, '')" if "user" in group_by else "''",
         "team": f"coalesce({f['team_id']}, '')" if "team" in group_by else "''",
+        "tags": "''",
         "ts": ts,
     }
+    if "tag" in group_by:
+        tags = f"coalesce({f['request_tags']}, '')"
+        ok.append(f"({f.get('tags_ok', 'true')} AND (regexp_full_match({tags}, '{NO_TAGS}') OR "
+                  f"regexp_full_match({tags}, '{TAG_LIST}')))")
+        columns["tags"] = f"CASE WHEN regexp_full_match({tags}, '{NO_TAGS}') THEN '' ELSE {tags} END"
     fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
     if "blank" in f:  # a blank JSONL line: a row of r (it takes a line) but not an input row
         fast = f"CASE WHEN {f['blank']} THEN NULL ELSE {fast} END"
@@ -151,8 +163,9 @@ def select(relation: str, f: dict[str, str], dialect: sql.Dialect, need_time: bo
             f"FROM ({relation}) x) x) x")
 
 
-def columns_of(row: SpendRow, dialect: sql.Dialect) -> tuple[Any, ...]:
-    """A reference-parsed row as a row of the table s (PARSED, then RARE_COLUMNS)."""
+def columns_of(row: SpendRow, dialect: sql.Dialect, tags: str = "") -> tuple[Any, ...]:
+    """A reference-parsed row as a row of the table s (PARSED, then RARE_COLUMNS); `tags`: its
+    request tags as a JSON list ('' for none)."""
     spend = row.spend
     if abs(spend) >= Decimal("1e13") or spend != spend.quantize(Decimal(1).scaleb(-dialect.scale)):
         raise Unsupported(f"{row.file}:{row.line}: spend {spend} has more digits than DECIMAL(38,24)")
@@ -166,7 +179,7 @@ def columns_of(row: SpendRow, dialect: sql.Dialect) -> tuple[Any, ...]:
             u.cache_creation_tokens, u.cache_creation_short_tokens, u.cache_creation_1h_tokens,
             u.cache_creation_12h_tokens, u.reasoning_tokens, u.audio_input_tokens, u.audio_output_tokens,
             u.service_tier or "", row.vertex_location or "", row.data_residency or "", row.cache_hit, row.failed,
-            row.model_id, row.model_group, row.model, row.provider, row.api_key, row.user, row.team_id, ts,
+            row.model_id, row.model_group, row.model, row.provider, row.api_key, row.user, row.team_id, tags, ts,
             u.text_input_tokens, u.image_input_tokens, u.video_input_tokens, u.cached_text_tokens,
             u.cached_audio_tokens, u.cached_image_tokens, u.text_output_tokens, u.image_output_tokens,
             u.video_output_tokens, u.inference_geo or "", u.speed or "")

@@ -3,6 +3,7 @@ its shape allows), and the rows the SQL left alone parsed by the reference code 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from costctl.reconcile.vectorized.formats import SCANS
 from costctl.reconcile.vectorized.load import load_rows
 from costctl.reconcile.vectorized.parse import PARSED, RARE_PARSED, columns_of, select
 from costctl.usage.readers import Source
-from costctl.usage.record import Skip, to_record
+from costctl.usage.record import Skip, tags_of, to_record
 
 OnRead = Callable[[int, int], None]  # (bytes just read, rows read so far)
 
@@ -60,6 +61,7 @@ class Scan:
             return
         reader = con.cursor()
         line_of = self.lines[index]
+        by_tag = "tag" in self.options.group_by
         rows: list[tuple[Any, ...]] = []
         for ord, payload in scan.slow_rows(reader, index, source, offset, mapping):
             line = line_of(ord)
@@ -72,7 +74,15 @@ class Scan:
             if left_out is not None:
                 self.skip(index, line, *left_out)
                 continue
-            rows.append((index, ord, *columns_of(row, self.dialect)))
+            tags = ""
+            if by_tag:
+                try:
+                    listed = tags_of(row)
+                except Skip as skip_:
+                    self.skip(index, line, skip_.reason, skip_.detail)
+                    continue
+                tags = json.dumps(listed) if listed else ""
+            rows.append((index, ord, *columns_of(row, self.dialect, tags)))
             if len(rows) >= 50_000:
                 load_rows(con, "s", rows, self.folder)
                 rows = []
