@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,11 @@ GROUPS = GROUP_KEYS
 
 def render(dialect: sql.Dialect) -> str:
     tol = sql.Tolerance.of(Decimal("1e-9"), Decimal("0.0001"))
-    return ("-- billed token counts\n" + sql.billed("SELECT * FROM parsed") + ";\n\n"
+    since, until = datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc)
+    skips = "".join(f"-- skipped: {reason}\n{query};\n\n" for reason, query in sql.window_skips(since, until))
+    return (skips + "-- repeated request_ids: all but the first\n" + sql.repeats(dialect) + ";\n\n"
+            "-- the rows to price\n" + sql.without("v0", "dup") + ";\n\n"
+            "-- billed token counts\n" + sql.billed("SELECT * FROM parsed") + ";\n\n"
             "-- priced rows: expected cost and mismatch cause\n" + sql.priced_rows(dialect, tol).strip() + ";\n\n"
             "-- totals per group, cause and mismatch\n" + sql.aggregate(dialect, GROUPS) + ";\n")
 
@@ -121,9 +126,16 @@ def test_postgres_accepts_and_evaluates_the_rendering(postgres):
         CREATE VIEW j AS {sql.priced_rows(d, tol)};
         CREATE TABLE agg AS {sql.aggregate(d, GROUPS)};
         SELECT n, exp, cause, g7, g8 FROM agg;
+        CREATE TABLE v0 (src int, ord bigint, rid text);
+        INSERT INTO v0 VALUES (1, 1, 'a'), (1, 2, 'b'), (2, 1, 'a'), (1, 3, 'a');
+        CREATE TABLE dup AS {sql.repeats(d)};
+        SELECT string_agg(src || ':' || ord, ' ' ORDER BY src, ord) FROM dup;
+        SELECT string_agg(src || ':' || ord, ' ' ORDER BY src, ord) FROM ({sql.without("v0", "dup")}) kept;
     """
     result = postgres(script)
     assert result.returncode == 0, result.stderr
     # 1000 input tokens at $2/1M + 500 output at $8/1M = $0.006, as logged: no mismatch
-    n, expected, cause, day, tags = result.stdout.strip().split(",", 4)
+    priced, repeated, kept = result.stdout.strip().splitlines()
+    assert (repeated, kept) == ("1:3 2:1", "1:1 1:2"), result.stdout  # the first 'a' (1:1) stays
+    n, expected, cause, day, tags = priced.split(",", 4)
     assert (n, Decimal(expected), cause, day, tags) == ("1", Decimal("0.006"), "", "2026-11-30", "{a,b}"), result.stdout

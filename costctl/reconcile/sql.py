@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from costctl.reconcile.model import JOIN_GROUP_KEYS, NONE, ROW_GROUP_KEYS
+from costctl.reconcile.model import JOIN_GROUP_KEYS, MISSING_TIMESTAMP, NONE, OUTSIDE_WINDOW, ROW_GROUP_KEYS
 
 # The token counts a parsed row carries, as the usage block reports them (-1: text not reported).
 REPORTED = ("pt", "ct", "cached", "writes", "w_short", "w1h", "w12h", "reasoning", "audio_in", "audio_out",
@@ -109,6 +109,7 @@ class Dialect:
     any_value: str = "any_value"  # an aggregate giving one of the group's values
     group_all: bool = True  # GROUP BY ALL; else the grouped columns by position
     text_list: str = "from_json({json}, '[\"VARCHAR\"]')"  # a JSON list of strings as a list of text
+    hash: str = "hash({text})"  # a 64-bit hash of a text (finds repeated request_ids cheaply)
 
     def literal(self, value: Decimal) -> str:
         return f"CAST('{format(value, 'f')}' AS {self.money})"
@@ -118,7 +119,8 @@ DUCKDB = Dialect("duckdb", "DECIMAL(38,24)", 24)
 # LiteLLM's own database (rendered and tested against a golden file; executed by a later issue)
 POSTGRES = Dialect("postgres", "NUMERIC", 24, "DOUBLE PRECISION", day="to_char({ts}, 'YYYY-MM-DD')",
                    any_value="min", group_all=False,
-                   text_list="ARRAY(SELECT jsonb_array_elements_text(({json})::jsonb))")
+                   text_list="ARRAY(SELECT jsonb_array_elements_text(({json})::jsonb))",
+                   hash="hashtextextended({text}, 0)")
 DIALECTS = {d.name: d for d in (DUCKDB, POSTGRES)}
 
 
@@ -210,6 +212,39 @@ def group_key(name: str, dialect: Dialect) -> str:
     raise ValueError(f"--group-by {name} has no SQL")
 
 
+def window_skips(since: datetime | None, until: datetime | None, rows: str = "r") -> list[tuple[str, str]]:
+    """(skip reason, SQL selecting the src, ord of the parsed `rows` it skips) for --since/--until,
+    in the reference's order (model.window_skip)."""
+    return [(MISSING_TIMESTAMP[0], f"SELECT src, ord FROM {rows} WHERE fast AND ts IS NULL"),
+            (OUTSIDE_WINDOW[0], f"SELECT src, ord FROM {rows} WHERE fast AND ts IS NOT NULL AND NOT "
+                                f"{window(since, until)}")]
+
+
+def _grouped(dialect: Dialect, columns: int) -> str:
+    return "GROUP BY ALL" if dialect.group_all else "GROUP BY " + ", ".join(str(i + 1) for i in range(columns))
+
+
+def repeated_hashes(dialect: Dialect, rows: str = "v0") -> str:
+    """SQL: the request_id hashes more than one of `rows` has. Hashes (8 bytes) find the
+    candidates: a table of every request_id would be ~10x larger; a GROUP BY can spill to disk."""
+    h = dialect.hash.format(text="rid")
+    return f"SELECT {h} AS h FROM {rows} {_grouped(dialect, 1)} HAVING count(*) > 1"
+
+
+def repeats(dialect: Dialect, rows: str = "v0") -> str:
+    """SQL: src, ord, rid of every row of `rows` whose request_id an earlier row (by src, ord)
+    had: the exact comparison runs on the candidates only."""
+    h = dialect.hash.format(text="rid")
+    return (f"SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER (PARTITION BY rid ORDER BY src, ord) "
+            f"AS n FROM {rows} WHERE {h} IN ({repeated_hashes(dialect, rows)})) c WHERE n > 1")
+
+
+def without(rows: str, left_out: str) -> str:
+    """SQL: the rows of `rows` whose (src, ord) is not in `left_out`."""
+    return (f"SELECT * FROM {rows} WHERE NOT EXISTS (SELECT 1 FROM {left_out} o WHERE o.src = {rows}.src "
+            f"AND o.ord = {rows}.ord)")
+
+
 def window(since: datetime | None, until: datetime | None) -> str:
     """SQL: the row's ts (UTC, without zone) within --since (inclusive) and --until (exclusive)."""
     def utc(moment: datetime) -> str:
@@ -247,8 +282,7 @@ def aggregate(dialect: Dialect, group_by: tuple[str, ...]) -> str:
     follow from one pass."""
     keys = ", ".join(f"{group_key(name, dialect)} AS g{i}" for i, name in enumerate(group_by))
     one = dialect.any_value
-    grouped = len(group_by) + 4  # the keys, cause, unpriced, msrc, mord
-    group = "GROUP BY ALL" if dialect.group_all else "GROUP BY " + ", ".join(str(i + 1) for i in range(grouped))
+    group = _grouped(dialect, len(group_by) + 4)  # the keys, cause, unpriced, msrc, mord
     return (f"SELECT {keys}, cause, unpriced, "
             "CASE WHEN cause IS NOT NULL THEN src END AS msrc, CASE WHEN cause IS NOT NULL THEN ord END AS mord, "
             "count(*) AS n, sum(pt) AS pt, sum(ct) AS ct, sum(spend) AS rec, sum(expected) AS exp, "

@@ -1,3 +1,15 @@
+-- skipped: missing-timestamp
+SELECT src, ord FROM r WHERE fast AND ts IS NULL;
+
+-- skipped: outside-window
+SELECT src, ord FROM r WHERE fast AND ts IS NOT NULL AND NOT (ts IS NOT NULL AND ts >= TIMESTAMP '2026-11-01 00:00:00' AND ts < TIMESTAMP '2026-12-01 00:00:00');
+
+-- repeated request_ids: all but the first
+SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER (PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE hashtextextended(rid, 0) IN (SELECT hashtextextended(rid, 0) AS h FROM v0 GROUP BY 1 HAVING count(*) > 1)) c WHERE n > 1;
+
+-- the rows to price
+SELECT * FROM v0 WHERE NOT EXISTS (SELECT 1 FROM dup o WHERE o.src = v0.src AND o.ord = v0.ord);
+
 -- billed token counts
 SELECT *, CASE WHEN overlap THEN budget - b_audio - b_image - b_video WHEN t0 = 0 THEN greatest(pt - cached - a0 - writes - i0 - video_in, 0) ELSE t0 END AS b_text, CASE WHEN o0 <> 0 THEN o0 WHEN reasoning + audio_out + image_out + video_out = 0 THEN ct ELSE greatest(ct - reasoning - audio_out - image_out - video_out, 0) END AS b_out FROM (SELECT *, CASE WHEN overlap THEN least(video_in, budget - b_audio - b_image) ELSE video_in END AS b_video FROM (SELECT *, CASE WHEN overlap THEN least(i0, budget - b_audio) ELSE i0 END AS b_image FROM (SELECT *, CASE WHEN overlap THEN least(a0, budget) ELSE a0 END AS b_audio FROM (SELECT *, (cached > 0 OR writes > 0) AND t0 + cached + a0 + writes + i0 + video_in > pt AS overlap FROM (SELECT *, greatest(audio_in - b_caudio, 0) AS a0, greatest(image_in - b_cimage, 0) AS i0, greatest(greatest(text_in, 0) - b_ctext, 0) AS t0, greatest(pt - cached - writes, 0) AS budget, greatest(text_out, 0) - least(reasoning, greatest(text_out, 0), greatest(greatest(text_out, 0) + reasoning + audio_out + image_out + video_out - ct, 0)) AS o0 FROM (SELECT *, least(c_image, cached - b_caudio - b_ctext) AS b_cimage FROM (SELECT *, least(c_text, cached - b_caudio) AS b_ctext FROM (SELECT *, least(c_audio, cached) AS b_caudio FROM (SELECT * FROM parsed) b) b) b) b) b) b) b) b) b;
 

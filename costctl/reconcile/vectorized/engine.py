@@ -97,29 +97,23 @@ class VectorizedReconciler:
     def rows_to_price(self, con: Any) -> None:
         """View v: the parsed rows inside the window, without repeated request_ids (each skip
         counted with its reason)."""
-        opts = self.options
+        opts, d = self.options, self.dialect
         window = "true"
         if opts.windowed:
             window = sql.window(opts.since, opts.until)
-            self.sql_skips(con, "SELECT src, ord FROM r WHERE fast AND ts IS NULL", *MISSING_TIMESTAMP)
-            self.sql_skips(con, f"SELECT src, ord FROM r WHERE fast AND ts IS NOT NULL AND NOT {window}",
-                           *OUTSIDE_WINDOW)
+            details = dict((MISSING_TIMESTAMP, OUTSIDE_WINDOW))
+            for reason, query in sql.window_skips(opts.since, opts.until):
+                self.sql_skips(con, query, reason, details[reason])
         names = ", ".join(PARSED_NAMES)
         plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
         con.execute("CREATE VIEW v0 AS " + sql.billed(
             f"SELECT src, ord, {names}, {plain} FROM r WHERE fast AND {window} "
             f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s"))
-        # 8-byte hashes find the candidates (a hash table of every request_id would be ~10x larger);
-        # the exact comparison then runs on those rows only
-        candidates = con.execute("SELECT count(*) FROM (SELECT hash(rid) FROM v0 GROUP BY ALL HAVING count(*) > 1)"
-                                 ).fetchone()[0]  # a GROUP BY can spill to disk; a DISTINCT aggregate cannot
-        if candidates:
-            con.execute("CREATE TABLE dup AS SELECT src, ord, rid FROM (SELECT src, ord, rid, row_number() OVER "
-                        "(PARTITION BY rid ORDER BY src, ord) AS n FROM v0 WHERE hash(rid) IN (SELECT hash(rid) "
-                        "FROM v0 GROUP BY ALL HAVING count(*) > 1)) WHERE n > 1")
+        if con.execute(f"SELECT count(*) FROM ({sql.repeated_hashes(d)}) c").fetchone()[0]:
+            con.execute(f"CREATE TABLE dup AS {sql.repeats(d)}")
             self.totals.duplicate_request_ids += self.sql_skips(
                 con, "SELECT src, ord, rid FROM dup", "duplicate-request-id", "request_id {2} seen before")
-            con.execute("CREATE VIEW v AS SELECT * FROM v0 ANTI JOIN dup USING (src, ord)")
+            con.execute(f"CREATE VIEW v AS {sql.without('v0', 'dup')}")
         else:
             con.execute("CREATE VIEW v AS SELECT * FROM v0")
 
