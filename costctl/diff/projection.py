@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from costctl.pricing import EffectivePrices, NotRecomputed
+from costctl.reconcile.model import NONE
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, read_records
 from costctl.usage.record import Skip
@@ -66,6 +67,30 @@ class Projection:
         days = self.window_days
         return None if not days else self.delta * 30 / days
 
+    def count(self, group: str, n: int, base: Decimal, head: Decimal | None) -> None:
+        """`n` rows of model group `group` that cost `base` under BASE and `head` under HEAD
+        (None: their deployment is gone from HEAD, so they are kept out of both totals)."""
+        g = self.groups.get(group)
+        if g is None:
+            g = self.groups[group] = GroupProjection(group)
+        if head is None:
+            self.unroutable_rows += n
+            self.unroutable_base += base
+            g.unroutable_rows += n
+            g.unroutable_base += base
+            return
+        self.rows += n
+        self.base += base
+        self.head += head
+        g.rows += n
+        g.base += base
+        g.head += head
+
+    def saw(self, first: date, last: date) -> None:
+        """Rows from day `first` to day `last` (UTC): the projection's window."""
+        self.first_day = first if self.first_day is None or first < self.first_day else self.first_day
+        self.last_day = last if self.last_day is None or last > self.last_day else self.last_day
+
     def sorted_groups(self) -> list[GroupProjection]:
         return sorted(self.groups.values(), key=lambda g: (-abs(g.delta), g.model_group))
 
@@ -116,26 +141,9 @@ class Projector:
         except NotRecomputed as exc:  # a charge costctl cannot project: named, not guessed
             self.skip(f"not recomputed: {exc.feature}")
             return
-        group = row.model_group or based.model_group or "(none)"
-        g = p.groups.get(group)
-        if g is None:
-            g = p.groups[group] = GroupProjection(group)
         if row.start_time is not None:
-            day = row.start_time.date()
-            p.first_day = day if p.first_day is None or day < p.first_day else p.first_day
-            p.last_day = day if p.last_day is None or day > p.last_day else p.last_day
-        if headed is None:
-            p.unroutable_rows += 1
-            p.unroutable_base += base_cost
-            g.unroutable_rows += 1
-            g.unroutable_base += base_cost
-            return
-        p.rows += 1
-        p.base += base_cost
-        p.head += head_cost
-        g.rows += 1
-        g.base += base_cost
-        g.head += head_cost
+            p.saw(row.start_time.date(), row.start_time.date())
+        p.count(row.model_group or based.model_group or NONE, 1, base_cost, head_cost if headed is not None else None)
 
     def head_of(self, based: Priced, row: Any) -> Priced | None:
         deployment = based.key if based.key in self.counterpart else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from costctl.diff.projection import GroupProjection, Projection, Projector
+from costctl.diff.projection import Projection, Projector
 from costctl.reconcile import sql
 from costctl.reconcile.model import Options
 from costctl.reconcile.pricer import ResponseModelUnknown
@@ -76,26 +76,9 @@ class VectorizedProjector(VectorizedReconciler):
             if not unroutable and headed != n:
                 raise Unsupported(f"internal: {n - headed} rows of {group} have no HEAD rate")
             priced += n
-            g = p.groups.get(group)
-            if g is None:
-                g = p.groups[group] = GroupProjection(group)
-            base = dec(base)
-            if unroutable:
-                p.unroutable_rows += n
-                p.unroutable_base += base
-                g.unroutable_rows += n
-                g.unroutable_base += base
-            else:
-                head = dec(head)
-                p.rows += n
-                p.base += base
-                p.head += head
-                g.rows += n
-                g.base += base
-                g.head += head
+            p.count(group, n, dec(base), None if unroutable else dec(head))
             if first is not None:
-                p.first_day = min(first.date(), p.first_day or first.date())
-                p.last_day = max(last.date(), p.last_day or last.date())
+                p.saw(first.date(), last.date())
         if totals.rows_read != priced + totals.rows_skipped:
             raise Unsupported(f"internal: {totals.rows_read} rows read, {priced} priced, "
                               f"{totals.rows_skipped} skipped")
