@@ -25,6 +25,10 @@ from typing import IO, Any, BinaryIO
 from costctl.errors import CostctlError
 from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip, SpendRow, to_record
 
+# The longest spend-log record read (a CSV record, a JSONL line): LiteLLM's rows are a few KB,
+# their metadata rarely 100 KB. Longer ones are not held in memory: a JSONL line is skipped as
+# `record-too-long`, a CSV record (which may span lines, so its end is not known) stops the run.
+MAX_RECORD_CHARS = 16 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 Row = tuple[int, "Mapping[str, Any] | Skip"]
@@ -214,13 +218,44 @@ def _decoding(fn: Callable[..., Iterator[Row]]) -> Callable[..., Iterator[Row]]:
     return wrapped
 
 
+class _BoundedLines:
+    """The lines of a text stream for csv.reader, refusing a record longer than
+    MAX_RECORD_CHARS (its lines are counted until `record_done`), so that an unclosed quote or
+    a huge field is one clear error, not the whole file in memory."""
+
+    def __init__(self, text: IO[str], name: str) -> None:
+        self.text, self.name = text, name
+        self.held = 0
+        self.line = self.start = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        data = self.text.readline(MAX_RECORD_CHARS + 1)
+        if not data:
+            raise StopIteration
+        self.line += 1
+        if not self.held:
+            self.start = self.line
+        self.held += len(data)
+        if self.held > MAX_RECORD_CHARS:
+            raise CostctlError(f"a CSV record longer than {MAX_RECORD_CHARS:,} characters starts here (an unclosed "
+                               "quote?)", self.name, self.start)
+        return data
+
+    def record_done(self) -> None:
+        self.held = 0
+
+
 @_decoding
 def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(MAX_RECORD_CHARS)
     with source.open_bytes(on_read) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text)
+        lines = _BoundedLines(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), source.name)
+        reader = csv.reader(lines)
         first = next(reader, None)
+        lines.record_done()
         if first is None:
             raise CostctlError("empty file: expected a header row", source.name, 1)
         if any("\x00" in h for h in first):
@@ -231,6 +266,7 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
         width = len(header)
         previous_end = reader.line_num
         for values in reader:
+            lines.record_done()
             line = previous_end + 1
             previous_end = reader.line_num
             if not values:
@@ -260,7 +296,15 @@ def _objects(items: Iterator[tuple[int, Any]], source: Source, mapping: Mapping[
 @_decoding
 def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
     def values(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
-        for line, data in enumerate(io.TextIOWrapper(raw, encoding="utf-8-sig"), start=1):
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig")
+        line = 0
+        while data := text.readline(MAX_RECORD_CHARS + 1):
+            line += 1
+            if len(data) > MAX_RECORD_CHARS:
+                while data and not data.endswith("\n"):  # the rest of the line, a piece at a time
+                    data = text.readline(MAX_RECORD_CHARS)
+                yield line, Skip("record-too-long", f"a line longer than {MAX_RECORD_CHARS:,} characters")
+                continue
             if not data.strip():
                 continue
             try:
@@ -274,11 +318,100 @@ def read_jsonl(source: Source, mapping: Mapping[str, str], on_read: Callable[[in
         yield from _objects(values(raw), source, mapping, False, "bad-json-line")
 
 
+MAX_WRAPPED_CHARS = 64 * 1024 * 1024  # a {"data": [...]} answer is parsed whole: at most this much
+
+
+class _JsonList:
+    """The items of a JSON list, parsed one at a time from a text stream read in pieces (so a
+    list of any length is read in bounded memory; one item may take MAX_RECORD_CHARS)."""
+
+    def __init__(self, text: IO[str], name: str) -> None:
+        self.text, self.name = text, name
+        self.buffer, self.at, self.eof = "", 0, False
+        self.lines = 1  # the line `at` is on, for messages
+        self.decoder = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        piece = self.text.read(1 << 20)
+        if not piece:
+            self.eof = True
+            return False
+        self.lines += self.buffer.count("\n", 0, self.at)
+        self.buffer = self.buffer[self.at:] + piece
+        self.at = 0
+        return True
+
+    def _next_char(self) -> str:
+        """The next character that is not whitespace, not consumed ('' at the end)."""
+        while True:
+            while self.at < len(self.buffer) and self.buffer[self.at] in " \t\r\n":
+                self.at += 1
+            if self.at < len(self.buffer) or not self._more():
+                return self.buffer[self.at:self.at + 1]
+
+    def _error(self, what: str) -> CostctlError:
+        return CostctlError(f"not valid JSON: {what}", self.name, self.lines + self.buffer.count("\n", 0, self.at))
+
+    def first(self) -> str:
+        char = self._next_char()
+        if char == "\ufeff":
+            self.at += 1
+            char = self._next_char()
+        return char
+
+    def items(self) -> Iterator[Any]:
+        self.at += 1  # the opening [
+        if self._next_char() == "]":
+            self.at += 1
+        else:
+            while True:
+                yield self._item()
+                char = self._next_char()
+                self.at += 1
+                if char == "]":
+                    break
+                if char != ",":
+                    raise self._error("expected ',' or ']' after a list item")
+        if self._next_char():
+            raise self._error("extra data after the list")
+
+    def _item(self) -> Any:
+        self._next_char()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buffer, self.at)
+            except json.JSONDecodeError as exc:
+                # an item cut by the end of the piece read fails at that end (or in its last string)
+                cut = exc.pos >= len(self.buffer) or exc.msg.startswith("Unterminated string")
+                if cut and len(self.buffer) - self.at > MAX_RECORD_CHARS:
+                    raise self._error(f"a list item longer than {MAX_RECORD_CHARS:,} characters") from None
+                if not cut or not self._more():
+                    self.at = min(exc.pos, len(self.buffer)) if not cut else self.at
+                    raise self._error(exc.msg) from None
+                continue
+            if end == len(self.buffer) and not self.eof and self._more():
+                continue  # a number may go on in the next piece
+            self.at = end
+            return value
+
+
 @_decoding
 def read_json(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    """A JSON list of rows (GET /spend/logs), read an item at a time; or a paginated answer that
+    wraps it in {"data": [...]}, parsed whole (up to MAX_WRAPPED_CHARS)."""
     with source.open_bytes(on_read) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig")
+        reader = _JsonList(text, source.name)
+        first = reader.first()
+        if first == "[":
+            yield from _objects(enumerate(reader.items(), start=1), source, mapping, False, "bad-json-item")
+            return
+        whole = reader.buffer[reader.at:] + text.read(MAX_WRAPPED_CHARS)
+        if len(whole) > MAX_WRAPPED_CHARS:
+            raise CostctlError(f"a JSON document that is not a list, over {MAX_WRAPPED_CHARS:,} characters; "
+                               "expected a JSON list of spend-log rows, or JSONL", source.name, 1)
         try:
-            doc = json.load(io.TextIOWrapper(raw, encoding="utf-8-sig"))
+            doc = json.loads(whole)
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             raise CostctlError(f"not valid JSON: {getattr(exc, 'msg', exc)}", source.name, line) from None
