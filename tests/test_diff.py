@@ -197,8 +197,12 @@ def test_git_refs(repo):
     ("git:no-such-branch:proxy/config.yaml", "no such git ref"),
     ("git:main:proxy/gone.yaml", "does not exist at main"),
     ("git:main", "expected git:REF:PATH"),
+    # PATH may not leave the repository, even where a file of that name exists on disk
+    ("git:HEAD:../outside.yaml", "may not leave it"),
+    ("git:main:proxy/../../outside.yaml", "may not leave it"),
 ])
 def test_git_ref_problems_exit_2(repo, spec, message):
+    (repo.parent / "outside.yaml").write_text((D / "base.yaml").read_text())
     result = run_cli("diff", spec, "proxy/config.yaml", cwd=repo)
     assert result.returncode == 2 and message in result.stderr, result.stderr
 

@@ -43,7 +43,10 @@ class GitConfig:
         ref, sep, path = body.rpartition(":")
         if not sep or not ref or not path:
             raise CostctlError(f"{spec}: expected git:REF:PATH, e.g. git:origin/main:proxy/config.yaml")
-        self.spec, self.ref, self.path, self.cwd = spec, ref, path.lstrip("/"), cwd
+        inside = posixpath.normpath(path.lstrip("/"))
+        if inside == ".." or inside.startswith("../"):
+            raise CostctlError(f"{spec}: PATH is relative to the repository's top folder and may not leave it")
+        self.spec, self.ref, self.path, self.cwd = spec, ref, inside, cwd
         self.tmp: str | None = None
 
     def __enter__(self) -> Path:
@@ -56,7 +59,7 @@ class GitConfig:
         except CostctlError:
             raise CostctlError(f"{self.spec}: no such git ref {self.ref!r}") from None
         self.tmp = tempfile.mkdtemp(prefix="costctl-git-")
-        self._fetch(top, posixpath.normpath(self.path), set(), required=True)
+        self._fetch(top, self.path, set(), required=True)
         return Path(self.tmp) / self.path
 
     def _fetch(self, top: str, path: str, done: set[str], required: bool) -> None:
