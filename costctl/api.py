@@ -151,9 +151,12 @@ def reconcile(
     from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, front
     from costctl.usage import open_source
 
+    opts = options or Options()
+    if opts.since is not None and opts.until is not None and opts.since >= opts.until:
+        raise CostctlError(f"--since {opts.since.isoformat()} is not before --until {opts.until.isoformat()}: "
+                           "no row could fall in that window")
     cfg = load_config(config_path, include_root=include_root)
     cat = load_catalog(catalog)
-    opts = options or Options()
     outcome, sources = front.run(Pricer(cfg, cat), lambda: [open_source(path, input_format) for path in logs], opts,
                                  engine=engine, mapping=mapping, mismatches_out=mismatches_out, on_read=on_read)
     t = outcome.totals
@@ -163,6 +166,9 @@ def reconcile(
         raise CostctlError(f"--strict: {t.rows_skipped} rows skipped ({reasons}); first at {first[0]}:{first[1]}: "
                            f"{first[3]}")
     failures = []
+    if t.rows_read and not t.rows_reconciled:
+        reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.skipped_by_reason.items()))
+        failures.append(f"none of the {t.rows_read} rows read could be reconciled: {reasons}")
     severe = {c: n for c, n in t.mismatches_by_cause.items() if c in SEVERE_CAUSES}
     if severe:
         failures.append("mismatches caused by " + ", ".join(f"{c} ({n})" for c, n in sorted(severe.items())))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 
 def number(value: Decimal | None) -> str:
@@ -12,3 +12,11 @@ def number(value: Decimal | None) -> str:
     if value == 0:
         return "0"
     return format(value.normalize(), "f")
+
+
+def rounded(value: Decimal, places: Decimal) -> Decimal:
+    """`value` rounded to the exponent of `places` (half-even), however many digits it has: a
+    plain quantize fails beyond the context's 28 digits (a spend of 1e30, a price of 1e20)."""
+    with localcontext() as context:
+        context.prec = max(context.prec, value.adjusted() - places.adjusted() + 2)
+        return value.quantize(places)

@@ -6,6 +6,7 @@ import csv
 import io
 from decimal import Decimal
 
+from costctl.money import rounded
 from costctl.pricing import is_token_price
 from costctl.report.common import UNITS, RenderOptions, number, origin_text, safe, shown_fields
 from costctl.results import ReconcileResult, ShowResult
@@ -61,7 +62,7 @@ class CsvFormatter:
         for g in result.outcome.groups:
             p = pct(g.delta, g.expected)
             row = [*[safe(v) for v in g.key], g.rows, g.prompt_tokens, g.completion_tokens, money(g.recorded),
-                   money(g.expected), money(g.delta), "" if p is None else money(p.quantize(Decimal("0.000001"))),
+                   money(g.expected), money(g.delta), "" if p is None else money(rounded(p, Decimal("0.000001"))),
                    g.mismatched, g.unpriced_rows]
             writer.writerow([neutralise(c) for c in row])
         return buf.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from costctl.money import number
+from costctl.money import number, rounded
 from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, Price, is_token_price
 from costctl.report.common import plain_structure, safe
 from costctl.report.reconcile_common import money, money_short
@@ -27,7 +27,7 @@ def price_1m(name: str, price: Price | None) -> str:
     if price.value is None:
         return "$0 (none)" if price.source == "none" else "per model"
     value = price.value * 1_000_000 if is_token_price(name) else price.value
-    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else number(value)
+    return f"{value:.2f}" if value == rounded(value, Decimal("0.01")) else number(value)
 
 
 def shown_fields(change: Any) -> tuple[list[Any], int]:
@@ -114,15 +114,15 @@ def document(result: DiffResult) -> dict[str, Any]:
             "base_usd": money(p.base),
             "head_usd": money(p.head),
             "delta_usd": money(p.delta),
-            "delta_pct": None if p.delta_pct is None else money(p.delta_pct.quantize(Decimal("0.000001"))),
+            "delta_pct": None if p.delta_pct is None else money(rounded(p.delta_pct, Decimal("0.000001"))),
             "monthly_delta_usd": None if p.monthly_delta is None else money(
-                p.monthly_delta.quantize(Decimal("0.000001"))),
+                rounded(p.monthly_delta, Decimal("0.000001"))),
             "unroutable_rows": p.unroutable_rows,
             "unroutable_base_usd": money(p.unroutable_base),
             "groups": [
                 {"model_group": safe(g.model_group), "rows": g.rows, "base_usd": money(g.base),
                  "head_usd": money(g.head), "delta_usd": money(g.delta),
-                 "delta_pct": None if g.base == 0 else money((g.delta / g.base * 100).quantize(Decimal("0.000001"))),
+                 "delta_pct": None if g.base == 0 else money(rounded(g.delta / g.base * 100, Decimal("0.000001"))),
                  "unroutable_rows": g.unroutable_rows, "unroutable_base_usd": money(g.unroutable_base)}
                 for g in p.sorted_groups()
             ],

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from costctl.advisories import IMPLEMENTED_VERSION
+from costctl.money import rounded
 from costctl.pricing import EffectivePrices, Price
 from costctl.report.common import RenderOptions, number, plain_structure, safe
 from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
@@ -132,7 +133,7 @@ class JsonFormatter:
                 {"key": {n: safe(v) for n, v in zip(names, g.key, strict=True)}, "rows": g.rows,
                  "prompt_tokens": g.prompt_tokens, "completion_tokens": g.completion_tokens,
                  "recorded_usd": money(g.recorded), "expected_usd": money(g.expected), "delta_usd": money(g.delta),
-                 "delta_pct": None if (p := pct(g.delta, g.expected)) is None else money(p.quantize(Decimal("0.000001"))),
+                 "delta_pct": None if (p := pct(g.delta, g.expected)) is None else money(rounded(p, Decimal("0.000001"))),
                  "mismatched_rows": g.mismatched, "unpriced_rows": g.unpriced_rows}
                 for g in o.groups
             ],

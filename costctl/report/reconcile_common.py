@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from costctl.money import number
+from costctl.money import number, rounded
 
 
 def money(value: Decimal) -> str:
@@ -16,7 +16,7 @@ def money(value: Decimal) -> str:
 def money_short(value: Decimal) -> str:
     """USD rounded for a table cell: 4 decimals, or 8 for sub-cent amounts."""
     places = Decimal("0.0001") if abs(value) >= Decimal("0.01") or value == 0 else Decimal("0.00000001")
-    return f"{value.quantize(places):,}"
+    return f"{rounded(value, places):,}"
 
 
 def pct(delta: Decimal, expected: Decimal) -> Decimal | None:

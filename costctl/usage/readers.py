@@ -175,6 +175,10 @@ def _gunzip_head(head: bytes) -> bytes:
 
 
 def check_columns(found: list[str], source: Source, mapping: Mapping[str, str]) -> None:
+    absent = [f"{field}={column}" for field, column in mapping.items() if column not in found]
+    if absent:
+        raise CostctlError(f"--map {', '.join(absent)}: no such column; found: {', '.join(found) or '(none)'}",
+                           source.name, 1)
     present = set(found) | {field for field, column in mapping.items() if column in found}
     missing = [c for c in REQUIRED if c not in present]
     if not any(c in present for c in JOIN_COLUMNS):

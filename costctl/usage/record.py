@@ -76,7 +76,19 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# No request costs this much (LiteLLM's own column is a float, which cannot even hold 1e400): such
+# a value is a broken export, and its digits would swamp every total.
+MAX_SPEND = Decimal("1e15")
+
+
 def parse_money(value: Any, name: str = "spend") -> Decimal:
+    number = _money(value, name)
+    if abs(number) >= MAX_SPEND:
+        raise Skip(f"bad-{name}", f"{name} is {str(value)[:40]!r}, beyond any request's cost (at most 1e15)")
+    return number
+
+
+def _money(value: Any, name: str) -> Decimal:
     if type(value) is str and value and value[0] in "0123456789" and "," not in value:
         try:
             number = Decimal(value)

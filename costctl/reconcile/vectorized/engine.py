@@ -23,7 +23,7 @@ from costctl.reconcile.model import (
     Outcome,
 )
 from costctl.reconcile.pricer import Pricer, ResponseModelUnknown
-from costctl.reconcile.vectorized.limits import MEMORY_LIMIT, Unsupported, unsupported_reason
+from costctl.reconcile.vectorized.limits import Unsupported, memory_limit, unsupported_reason
 from costctl.reconcile.vectorized.load import dec, load_rows
 from costctl.reconcile.vectorized.parse import PARSED_NAMES, RARE_COLUMNS
 from costctl.reconcile.vectorized.prices import RATE_KEYS, PriceTables
@@ -77,8 +77,9 @@ class VectorizedReconciler:
             # DuckDB 1.x reads a truncated gzip file without an error: a partial result
             raise Unsupported("gzip input needs DuckDB 2 or later (1.x does not report a truncated file)")
         self.sources = sources
+        limit = memory_limit()
         folder = self.folder = tempfile.mkdtemp(prefix="costctl-duckdb-")
-        con = duckdb.connect(":memory:", config={"temp_directory": folder, "memory_limit": MEMORY_LIMIT,
+        con = duckdb.connect(":memory:", config={"temp_directory": folder, "memory_limit": limit,
                                                  "preserve_insertion_order": True})
         # progress is tracked (for query_progress) but never printed by DuckDB itself
         con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")

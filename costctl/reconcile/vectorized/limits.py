@@ -4,12 +4,23 @@ reference engine."""
 from __future__ import annotations
 
 import os
+import re
 
+from costctl.errors import CostctlError
 from costctl.reconcile.model import Options
 from costctl.usage.readers import Source
 
 FORMATS = ("csv", "jsonl", "parquet")
-MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "500MB")  # beyond it DuckDB spills to a temp folder
+_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B|B)", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    """What DuckDB may hold in memory (beyond it, it spills to a temporary folder):
+    $COSTCTL_DUCKDB_MEMORY, default 500MB."""
+    value = os.environ.get("COSTCTL_DUCKDB_MEMORY", "500MB").strip()
+    if not _SIZE.fullmatch(value):
+        raise CostctlError(f"COSTCTL_DUCKDB_MEMORY={value[:40]!r}: expected a size such as 500MB or 2GB")
+    return value
 
 
 class Unsupported(Exception):

@@ -1,0 +1,129 @@
+"""Hostile input, class by class: each gives one clear line and exit 2, or a named skip, in
+bounded memory; never a traceback, an internal error or a wrong "clean"."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import resource
+import subprocess
+import sys
+
+import pytest
+from conftest import DATA, ROOT, run_cli
+
+from costctl.usage import readers
+
+CONFIG = str(DATA / "reconcile" / "config.yaml")
+HEADER = "request_id,spend,prompt_tokens,completion_tokens,model\n"
+ROW = '{"request_id": "%s", "spend": "0.1", "prompt_tokens": 10, "completion_tokens": 5, "model": "gpt-4o"}'
+
+
+def one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout[:300], result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("costctl: error: "), lines
+    assert "internal error" not in lines[0] and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def summary(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["summary"]
+
+
+# -- spend logs: every record bounded -----------------------------------------------------------
+
+def test_a_jsonl_line_over_the_limit_is_a_named_skip(write, monkeypatch):
+    monkeypatch.setattr(readers, "MAX_RECORD_CHARS", 1000)
+    log = write("log.jsonl", "\n".join([ROW % "a", '{"request_id": "huge", "x": "' + "A" * 5000 + '"}', ROW % "b"])
+                + "\n")
+    s = summary(run_cli("reconcile", CONFIG, str(log), "--format", "json"))
+    assert s["rows_read"] == 3 and s["rows_reconciled"] == 2 and s["skipped_by_reason"] == {"record-too-long": 1}
+
+
+@pytest.mark.parametrize("engine", ["python", "vectorized"])
+def test_an_unclosed_csv_quote_stops_at_its_first_line(write, monkeypatch, engine):
+    monkeypatch.setattr(readers, "MAX_RECORD_CHARS", 1000)
+    log = write("log.csv", HEADER + "a,0.1,10,5,gpt-4o\n" + 'b,0.1,10,5,"gpt\n' + "c,0.1,10,5,gpt-4o\n" * 200)
+    # DuckDB stops at the same line in its own words (auto would then read with the reference)
+    expected = "unclosed quote" if engine == "python" else "use --engine python"
+    one_error_line(run_cli("reconcile", CONFIG, str(log), "--engine", engine), f"{log}:3", expected)
+
+
+def test_a_json_list_is_read_an_item_at_a_time(write):
+    items = [json.loads(ROW % f"r{i}") for i in range(5)] + [7]
+    log = write("log.json", json.dumps(items, indent=1))
+    s = summary(run_cli("reconcile", CONFIG, str(log), "--format", "json"))
+    assert s["rows_read"] == 6 and s["skipped_by_reason"] == {"bad-json-item": 1}
+    broken = write("broken.json", "[\n" + ROW % "a" + ",\n\n" + '{"x": nope}]')
+    one_error_line(run_cli("reconcile", CONFIG, str(broken)), f"{broken}:4:", "not valid JSON")
+    trailing = write("trailing.json", "[" + ROW % "a" + "] [")
+    one_error_line(run_cli("reconcile", CONFIG, str(trailing)), "extra data after the list")
+    wrapped = write("wrapped.json", json.dumps({"data": items[:2]}))
+    assert summary(run_cli("reconcile", CONFIG, str(wrapped), "--format", "json"))["rows_reconciled"] == 2
+
+
+def _limited(gigabytes: float):
+    def limit() -> None:
+        size = int(gigabytes * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    return limit
+
+
+def test_one_huge_line_in_a_small_gzip_stays_within_1_gb(tmp_path):
+    """300 MB of one line, 0.3 MB compressed: read in bounded pieces, under an address-space
+    limit of 1 GB (the whole line in memory, decoded, would not fit)."""
+    log = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(log, "wb") as fh:
+        fh.write(b'{"request_id": "a", "x": "')
+        for _ in range(300):
+            fh.write(b"A" * (1 << 20))
+        fh.write(b'"}\n' + (ROW % "b").encode() + b"\n")
+    done = subprocess.run([sys.executable, "-m", "costctl", "reconcile", CONFIG, str(log), "--engine", "python",
+                           "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          preexec_fn=_limited(1.0))
+    s = summary(done)
+    assert s["rows_read"] == 2 and s["skipped_by_reason"] == {"record-too-long": 1}
+
+
+# -- values that used to reach an internal error -------------------------------------------------
+
+def test_absurd_spends_are_skipped_and_an_all_skipped_log_is_not_clean(write):
+    log = write("log.csv", HEADER + "a,1e400,10,5,gpt-4o\nb,1e20,10,5,gpt-4o\n")
+    for fmt in ("table", "json", "csv", "markdown"):
+        result = run_cli("reconcile", CONFIG, str(log), "--format", fmt)
+        assert result.returncode == 1 and "Traceback" not in result.stderr and "internal" not in result.stderr
+        assert "none of the 2 rows read could be reconciled: bad-spend (2)" in result.stderr
+    empty = write("empty.csv", HEADER)
+    assert run_cli("reconcile", CONFIG, str(empty)).returncode == 0  # nothing read: nothing wrong
+
+
+def test_huge_prices_render_in_every_format(write):
+    config = write("c.yaml", """
+        model_list:
+          - model_name: big
+            litellm_params: {model: openai/gpt-4o, input_cost_per_token: 1e20, output_cost_per_token: 1e30}
+    """)
+    log = write("log.csv", HEADER + "a,0.1,10,5,big\n")
+    for fmt in ("table", "json", "csv", "markdown"):
+        result = run_cli("reconcile", str(config), str(log), "--format", fmt)
+        assert result.returncode == 1 and "internal" not in result.stderr, result.stderr
+    base = write("base.yaml", "model_list:\n  - model_name: big\n    litellm_params: {model: openai/gpt-4o}\n")
+    for fmt in ("table", "json", "markdown"):
+        result = run_cli("diff", str(base), str(config), "--usage", str(log), "--format", fmt)
+        assert result.returncode in (0, 1) and "internal" not in result.stderr, result.stderr
+
+
+# -- options --------------------------------------------------------------------------------------
+
+def test_option_mistakes_are_usage_errors(write, monkeypatch):
+    log = str(ROOT / "examples" / "spend_logs.csv")
+    one_error_line(run_cli("reconcile", CONFIG, log, "--since", "2026-12-01", "--until", "2026-11-01"),
+                   "is not before --until")
+    one_error_line(run_cli("reconcile", CONFIG, log, "--map", "spend=typo"), "--map spend=typo: no such column")
+    monkeypatch.setenv("COSTCTL_DUCKDB_MEMORY", "abc")
+    one_error_line(run_cli("reconcile", CONFIG, log, "--engine", "vectorized"), "COSTCTL_DUCKDB_MEMORY='abc'")
