@@ -68,6 +68,11 @@ class NotRecomputed(Exception):
         self.detail = detail or feature
 
 
+# The price keys whose value is a structure (a tier list, a block of off-peak prices, per-size
+# dicts); every other price is one number.
+STRUCTURED_PRICES = frozenset({"tiered_pricing", "off_peak_pricing", "search_context_cost_per_query"})
+
+
 def price_keys() -> frozenset[str]:
     """The keys LiteLLM treats as custom prices (`CustomPricingLiteLLMParams`)."""
     return _PRICE_KEYS

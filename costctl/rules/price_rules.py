@@ -19,6 +19,7 @@ from costctl.pricing import (
     MAIN_FIELDS,
     NONE,
     OUTPUT,
+    STRUCTURED_PRICES,
     EffectivePrices,
     is_token_price,
     parse_price,
@@ -46,7 +47,7 @@ def _custom_values(dep: Deployment) -> Iterator[tuple[str, YamlMap, str, Any, st
             path = f"{dep.key_path}.{where}.{key}"
             if path in env_paths:
                 continue
-            if isinstance(value, (YamlMap, YamlList)):
+            if isinstance(value, (YamlMap, YamlList)) and key in STRUCTURED_PRICES:
                 yield from _nested(where, value, path)
             else:
                 yield where, tree, str(key), value, path
@@ -95,6 +96,10 @@ def price_not_a_number(ctx: Context) -> Iterator[Hit]:
                            f"{_plain_number(value)} (some LiteLLM versions and paths log string prices as $0)")
             elif written in ("bool", "null"):
                 yield _hit(dep, tree, key, path, f"{key} is {written} ({value!r}), not a price")
+            elif isinstance(value, (YamlMap, YamlList)):
+                kind = "a list" if isinstance(value, YamlList) else "a mapping"
+                yield _hit(dep, tree, key, path, f"{key} is {kind}, not a number: LiteLLM cannot load this "
+                           "deployment's prices")
             elif written == "invalid":
                 yield _hit(dep, tree, key, path, f"{key} is {value!r}, which is not a number: LiteLLM cannot "
                            "load this deployment's prices")
