@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
+import argparse
 import random
-import sys
 
 MODELS = ["openai/gpt-4o", "openai/gpt-4o-mini", "openai/gpt-4.1", "anthropic/claude-sonnet-4-5",
           "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-pro", "gemini/gemini-2.5-flash",
@@ -41,7 +41,9 @@ def deployment(i: int, rng: random.Random) -> str:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    parser = argparse.ArgumentParser(description="Write a LiteLLM config of N deployments to stdout.")
+    parser.add_argument("deployments", nargs="?", type=int, default=2000, metavar="N")
+    n = parser.parse_args().deployments
     rng = random.Random(42)
     print("model_list:")
     for i in range(n):

@@ -54,6 +54,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-rate", type=float, default=0.01)
     parser.add_argument("--bad-rows", type=int, default=0)
+    parser.add_argument("--days", type=float, default=0,
+                        help="spread the rows evenly over this many days (default: 2.5 s apart)")
     parser.add_argument("--faults", default="zero-spend,default-price,cache-not-discounted,unit-error,other,unknown",
                         help="comma-separated fault kinds to inject, each at --fault-rate")
     args = parser.parse_args()
@@ -63,6 +65,7 @@ def main() -> int:
     pricer = Pricer(cfg, load_catalog("bundled"))
     deployments = [d for d in cfg.deployments if not d.wildcard]
     start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    step = args.days * 86400 / max(args.rows, 1) if args.days else 2.5
     out = sys.stdout
     writer = csv.writer(out, lineterminator="\n") if args.format == "csv" else None
     if writer:
@@ -102,7 +105,7 @@ def main() -> int:
             cache_hit, spend = "True", Decimal(0)
         elif roll > 0.985:
             status, spend = "failure", Decimal(0)
-        when = start + timedelta(seconds=i * 2.5)
+        when = start + timedelta(seconds=i * step)
         usage_object = {
             "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
             "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
