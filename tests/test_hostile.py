@@ -127,3 +127,21 @@ def test_option_mistakes_are_usage_errors(write, monkeypatch):
     one_error_line(run_cli("reconcile", CONFIG, log, "--map", "spend=typo"), "--map spend=typo: no such column")
     monkeypatch.setenv("COSTCTL_DUCKDB_MEMORY", "abc")
     one_error_line(run_cli("reconcile", CONFIG, log, "--engine", "vectorized"), "COSTCTL_DUCKDB_MEMORY='abc'")
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["python", "vectorized"])
+def test_log_values_in_skip_details_are_redacted(write, engine):
+    key = "sk-live-abcdefghijklmnopqrstuvwxyz0123"
+    log = write("log.csv", HEADER.replace("\n", ",startTime\n") + f"a,{key},10,5,gpt-4o,\n"
+                f"b,0.1,10,5,gpt-4o,AKIAABCDEFGHIJKLMNOP\nc,NaN,10,5,gpt-4o,\n")
+    for fmt in ("table", "json", "csv", "markdown"):
+        result = run_cli("reconcile", CONFIG, str(log), "--format", fmt, "--engine", engine, "--since", "2026-01-01")
+        out = result.stdout + result.stderr
+        assert result.returncode == 1 and key not in out and "AKIAABCDEFGHIJKLMNOP" not in out, out
+        assert "Decimal(" not in out
+    details = {e["detail"] for e in json.loads(run_cli("reconcile", CONFIG, str(log), "--format", "json", "--engine",
+                                                       engine, "--since", "2026-01-01").stdout)["summary"]["skip_examples"]}
+    assert details == {"spend is '***', not a number", "startTime is '***', not an ISO-8601 time",
+                       "spend is 'NaN'"}, details

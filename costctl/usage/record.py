@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from costctl.config.secrets import redact
 from costctl.pricing import Usage
 
 # The fields a row is read into; `--map field=column` renames a column to one of them.
@@ -72,6 +73,13 @@ class Skip(Exception):
         self.detail = detail
 
 
+def _shown(value: Any) -> str:
+    """A log value quoted in a skip detail: secret-looking parts redacted (logs carry keys in
+    odd columns), at most 40 characters, never a Python repr of a Decimal or bytes."""
+    text = redact(value if isinstance(value, str) else str(value))
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -84,7 +92,7 @@ MAX_SPEND = Decimal("1e15")
 def parse_money(value: Any, name: str = "spend") -> Decimal:
     number = _money(value, name)
     if abs(number) >= MAX_SPEND:
-        raise Skip(f"bad-{name}", f"{name} is {str(value)[:40]!r}, beyond any request's cost (at most 1e15)")
+        raise Skip(f"bad-{name}", f"{name} is {_shown(value)}, beyond any request's cost (at most 1e15)")
     return number
 
 
@@ -99,11 +107,11 @@ def _money(value: Any, name: str) -> Decimal:
     if value is None or value == "":
         raise Skip(f"missing-{name}", f"{name} is empty")
     if isinstance(value, bool):
-        raise Skip(f"bad-{name}", f"{name} is {value!r}, not a number")
+        raise Skip(f"bad-{name}", f"{name} is {_shown(value)}, not a number")
     if isinstance(value, (float, int, Decimal)):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite():  # JSON's NaN and Infinity
-            raise Skip(f"bad-{name}", f"{name} is {value!r}, not a number")
+            raise Skip(f"bad-{name}", f"{name} is {_shown(value)}, not a number")
         return number
     text = str(value).strip()
     if _THOUSANDS.match(text):  # UI exports write 1,234.50
@@ -112,9 +120,9 @@ def _money(value: Any, name: str) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise Skip(f"bad-{name}", f"{name} is {str(value)[:40]!r}, not a number") from None
+        raise Skip(f"bad-{name}", f"{name} is {_shown(value)}, not a number") from None
     if not number.is_finite():
-        raise Skip(f"bad-{name}", f"{name} is {text!r}")
+        raise Skip(f"bad-{name}", f"{name} is {_shown(text)}")
     return number
 
 
@@ -124,7 +132,7 @@ def parse_tokens(value: Any, name: str) -> int:
     if value is None or value == "":
         raise Skip("missing-tokens", f"{name} is empty")
     if isinstance(value, bool):
-        raise Skip("bad-tokens", f"{name} is {value!r}")
+        raise Skip("bad-tokens", f"{name} is {_shown(value)}")
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -137,9 +145,9 @@ def parse_tokens(value: Any, name: str) -> int:
             try:
                 as_decimal = Decimal(text)
             except InvalidOperation:
-                raise Skip("bad-tokens", f"{name} is {text[:40]!r}, not an integer") from None
+                raise Skip("bad-tokens", f"{name} is {_shown(text)}, not an integer") from None
             if not as_decimal.is_finite() or as_decimal != as_decimal.to_integral_value():
-                raise Skip("bad-tokens", f"{name} is {text[:40]!r}, not an integer") from None
+                raise Skip("bad-tokens", f"{name} is {_shown(text)}, not an integer") from None
             number = int(as_decimal)
     if number < 0:
         raise Skip("bad-tokens", f"{name} is negative ({number})")
@@ -159,7 +167,7 @@ def parse_time(value: Any) -> datetime | None:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise Skip("bad-timestamp", f"startTime is {str(value)[:40]!r}, not an ISO-8601 time") from None
+            raise Skip("bad-timestamp", f"startTime is {_shown(value)}, not an ISO-8601 time") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
