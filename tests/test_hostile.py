@@ -11,6 +11,8 @@ import sys
 
 import pytest
 from conftest import DATA, ROOT, run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from costctl.usage import readers
 
@@ -145,3 +147,84 @@ def test_log_values_in_skip_details_are_redacted(write, engine):
                                                        engine, "--since", "2026-01-01").stdout)["summary"]["skip_examples"]}
     assert details == {"spend is '***', not a number", "startTime is '***', not an ISO-8601 time",
                        "spend is 'NaN'"}, details
+
+
+# -- fuzz: whatever the bytes, a report or one clear line ---------------------------------------
+
+ODD_CELLS = (["", "0.1", "1e-6", "-1", "NaN", "1e400", "12.5", "x", '"', '""', "\r", "\x00", "é",
+                          '{"usage_object": {"prompt_tokens": 1}}', "[1]", "null", "2026-11-01T00:00:00Z",
+             "sk-live-abcdefghijklmnop", "\x1b[31m"])
+_CELLS = st.sampled_from(ODD_CELLS)
+_BASE = ["r", "0.1", "10", "5", "gpt-4o"]
+
+
+def _mutated(changes: list[tuple[int, str]], n: int) -> str:
+    """A valid row with some cells replaced (so that odd values reach the pricing, not only the
+    parser), quoted as a CSV writer would when asked, or raw."""
+    cells = [f"r{n}", *_BASE[1:]]
+    for index, cell in changes:
+        cells[index % len(cells)] = cell
+    return ",".join(cells)
+
+
+_LINES = st.lists(st.one_of(
+    st.lists(st.tuples(st.integers(0, 4), _CELLS), max_size=2),
+    st.lists(_CELLS, max_size=7).map(lambda cells: [(-1, ",".join(cells))])), max_size=8).map(
+    lambda rows: [row[0][1] if row and row[0][0] == -1 else _mutated(row, n) for n, row in enumerate(rows)])
+_JSONL = st.lists(st.one_of(
+    st.dictionaries(st.sampled_from(["request_id", "spend", "prompt_tokens", "completion_tokens", "model",
+                                     "metadata", "request_tags", "startTime"]),
+                    st.one_of(st.none(), st.integers(-5, 10**20), st.floats(allow_nan=True), _CELLS,
+                              st.lists(_CELLS, max_size=2)), max_size=8).map(json.dumps),
+    _CELLS), max_size=8)
+
+
+def _fuzz_run(path, suffix: str) -> None:
+    out = path.parent / "out.txt"
+    out.unlink(missing_ok=True)
+    for engine, fmt in (("python", "table"), ("python", "csv"), ("vectorized", "json")):
+        result = run_cli("reconcile", CONFIG, str(path), "--engine", engine, "--format", fmt, "-o", str(out))
+        assert result.returncode in (0, 1, 2), result.returncode
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+        if result.returncode == 2:
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        elif fmt == "json":
+            assert json.loads(out.read_text())["summary"]["rows_read"] >= 0
+        else:
+            assert out.read_text()
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_every_odd_value_in_every_column(tmp_path, gzipped):
+    """The grid the fuzz below samples: each odd value in each column of an otherwise valid row,
+    all in one log."""
+    rows = [_mutated([(column, cell)], n) for n, (column, cell) in
+            enumerate((c, v) for c in range(len(_BASE)) for v in ODD_CELLS)]
+    data = (HEADER + "\n".join(rows) + "\n").encode()
+    path = tmp_path / ("log.csv.gz" if gzipped else "log.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    _fuzz_run(path, "csv")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.sampled_from([HEADER, HEADER.replace("model", "model_id"), "", "a,b\n", HEADER * 2]), lines=_LINES,
+       gzipped=st.booleans())
+def test_fuzz_csv_logs(tmp_path, header, lines, gzipped):
+    data = (header + "\n".join(lines)).encode("utf-8", "surrogatepass")
+    path = tmp_path / ("log.csv.gz" if gzipped else "log.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    _fuzz_run(path, "csv")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=_JSONL, as_list=st.booleans())
+def test_fuzz_json_logs(tmp_path, lines, as_list):
+    if as_list:
+        path = tmp_path / "log.json"
+        path.write_text("[" + ",".join(lines) + "]")
+    else:
+        path = tmp_path / "log.jsonl"
+        path.write_text("\n".join(lines))
+    _fuzz_run(path, "json")
