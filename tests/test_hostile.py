@@ -151,9 +151,9 @@ def test_log_values_in_skip_details_are_redacted(write, engine):
 
 # -- fuzz: whatever the bytes, a report or one clear line ---------------------------------------
 
-ODD_CELLS = (["", "0.1", "1e-6", "-1", "NaN", "1e400", "12.5", "x", '"', '""', "\r", "\x00", "é",
-                          '{"usage_object": {"prompt_tokens": 1}}', "[1]", "null", "2026-11-01T00:00:00Z",
-             "sk-live-abcdefghijklmnop", "\x1b[31m"])
+ODD_CELLS = ["", "0.1", "1e-6", "-1", "NaN", "1e400", "12.5", "x", '"', '""', "\r", "\x00", "é",
+             '{"usage_object": {"prompt_tokens": 1}}', "[1]", "null", "2026-11-01T00:00:00Z",
+             "sk-live-abcdefghijklmnop", "\x1b[31m"]
 _CELLS = st.sampled_from(ODD_CELLS)
 _BASE = ["r", "0.1", "10", "5", "gpt-4o"]
 
