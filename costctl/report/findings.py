@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from pathlib import PurePath
 from typing import Any
@@ -11,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 from costctl import __version__
 from costctl.choices import SEVERITY_RANK
+from costctl.report import jsontext
 from costctl.report.common import RenderOptions, safe
 from costctl.results import ValidateResult, VerifyResult
 
@@ -155,7 +155,7 @@ class SarifFormatter:
                 "properties": {"catalog": result.catalog.stamp()},
             }],
         }
-        return json.dumps(doc, indent=2) + "\n"
+        return jsontext.dumps(doc) + "\n"
 
 
 class JunitFormatter:
