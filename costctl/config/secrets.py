@@ -33,6 +33,18 @@ _SECRET_VALUE = re.compile(
 
 REDACTED = "***"
 
+# What every alternative of _SECRET_VALUE needs somewhere in the text: a literal piece of it, or
+# (long opaque tokens) a run of 32 letters and digits. Checking these first is much cheaper than
+# the full pattern, which tries every alternative at every position; reports pass tens of
+# thousands of strings through redact() and almost none holds a secret.
+_SECRET_MARKERS = ("://", "k-", "AKIA", "AIza", "gh", "xox", "eyJ", "-----BEGIN")
+_LONG_RUN = re.compile(r"[A-Za-z0-9]{32}")
+
+
+def _may_hold_secret(text: str) -> bool:
+    """False only when _SECRET_VALUE cannot match anywhere in `text`."""
+    return any(marker in text for marker in _SECRET_MARKERS) or _LONG_RUN.search(text) is not None
+
 
 def is_secret_key(name: object) -> bool:
     """True for config keys whose values are credentials (`api_key`, `aws_secret_access_key`, …)."""
@@ -45,7 +57,7 @@ def redact(text: str) -> str:
     Hex digests of 64 characters (deployment ids, which LiteLLM derives by SHA-256) are kept:
     they are hashes, and spend logs join on them.
     """
-    if not text:
+    if not text or not _may_hold_secret(text):
         return text
 
     def _sub(match: re.Match[str]) -> str:
