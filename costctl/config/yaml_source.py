@@ -41,6 +41,8 @@ MAX_VALUES = 1_000_000
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
 
 Pos = tuple[int, int]
 
@@ -91,6 +93,7 @@ class _Builder:
         self.file = file
         self.count = 0
         self.text = ""
+        self.has_duplicates = False  # a key repeated anywhere in the file (else nothing to look for)
         self._native = _Loader("")
 
     def build(self, node: yaml.Node) -> Any:
@@ -114,6 +117,10 @@ class _Builder:
         raise CostctlError("unsupported YAML node", self.file, *_pos(node))  # pragma: no cover
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR:  # most scalars: what PyYAML's str constructor returns, without its dispatch
+            return node.value
+        if node.tag == _NULL:
+            return None
         if node.tag == _INT:
             return Decimal(int(self._native.construct_yaml_int(node)))
         if node.tag == _FLOAT:
@@ -148,6 +155,7 @@ class _Builder:
                 kept = out.key_pos[key]
                 # PyYAML (and so LiteLLM) keeps the first key's position and the last value.
                 out.duplicates.append(Duplicate(str(key), *_pos(key_node), kept[0]))
+                self.has_duplicates = True
                 out[key] = value
                 out.value_pos[key] = _pos(value_node)
                 continue
