@@ -15,14 +15,14 @@ from contextlib import contextmanager
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """No automatic cyclic collection inside the block; on leaving it, what the block built is
-    moved to the collector's permanent generation (gc.freeze), so no later collection (nor the one
-    at interpreter exit) walks it again.
+    """No automatic cyclic collection inside the block; on leaving it, every object alive (mostly
+    what the block built) is moved to the collector's permanent generation (gc.freeze), so no later
+    collection, nor the one at interpreter exit, walks them again.
 
-    Reference counting frees those objects as usual; only reference cycles made inside the block
-    are never collected. That is right for a one-shot command (the process ends after the
-    report), which is the only place this is used; library calls run with the collector as is.
-    Nested use and an already disabled collector are left alone.
+    Reference counting frees those objects as usual; only reference cycles among them are never
+    collected. That is right for a one-shot command (the process ends after the report), which is
+    the only place this is used; library calls run with the collector as it is. Nested use and an
+    already disabled collector are left alone.
     """
     if not gc.isenabled():
         yield
