@@ -84,7 +84,7 @@ def validate(
     override the settings file found next to each config; a bad config raises CostctlError and
     no partial result is returned."""
     from costctl.errors import CostctlError
-    from costctl.rules import Settings, check
+    from costctl.rules import Finding, Settings, check
     from costctl.rules.base import unknown_selectors
     from costctl.rules.settings import find_settings
 
@@ -125,8 +125,8 @@ def validate(
         findings += check(cfg, cat, [effective_prices(d, cat) for d in cfg.deployments], settings)
     if first_catalog is None:
         first_catalog = load_catalog(catalog or "bundled")
-    return ValidateResult(first_catalog, files, sorted(set(findings)), chosen_fail_on or "error", settings_files,
-                          deployments)
+    return ValidateResult(first_catalog, files, sorted(set(findings), key=Finding.order), chosen_fail_on or "error",
+                          settings_files, deployments)
 
 
 def reconcile(
