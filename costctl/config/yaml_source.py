@@ -43,6 +43,9 @@ _FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_VALUE = "tag:yaml.org,2002:value"
 
 Pos = tuple[int, int]
 
@@ -192,7 +195,36 @@ class _Builder:
         return inherited + own
 
     def native(self, node: yaml.Node) -> Any:
-        return self._native.construct_object(node, deep=True)
+        """The value exactly as PyYAML's SafeLoader constructs it. Plain trees are walked here,
+        with PyYAML's own constructors for every scalar but strings and nulls; its per-node
+        bookkeeping was most of the time. Anything unusual (merge keys, `!!set`, `!!omap`, …)
+        is left to PyYAML's constructor whole."""
+        try:
+            return self._plain_native(node)
+        except _Unusual:
+            return self._native.construct_object(node, deep=True)
+
+    def _plain_native(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value
+            if node.tag == _NULL:
+                return None
+            return self._native.construct_object(node)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            return [self._plain_native(item) for item in node.value]
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            out = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag in (_MERGE, _VALUE):
+                    raise _Unusual
+                out[self._plain_native(key_node)] = self._plain_native(value_node)
+            return out
+        raise _Unusual
+
+
+class _Unusual(Exception):
+    """A node `_Builder.native` leaves to PyYAML's constructor."""
 
 
 def read_text(path: Path, shown: str) -> str:
