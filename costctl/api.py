@@ -29,13 +29,13 @@ def _pct(fraction: Decimal) -> str:
 
 def _adjustment_notes(cfg: Any, prices: list[Any]) -> None:
     """What `litellm_settings` does to each deployment's logged costs: discount, then margin."""
-    from costctl.adjustments import discount_for, margin_for
-
     settings = cfg.litellm_settings if isinstance(cfg.litellm_settings, dict) else {}
     discounts = settings.get("cost_discount_config")
     margins = settings.get("cost_margin_config")
     if not discounts and margins is None:
         return
+    from costctl.adjustments import discount_for, margin_for
+
     for ep in prices:
         if not ep.custom and ep.catalog_key is None:
             continue  # LiteLLM cannot price it: nothing to discount or add to

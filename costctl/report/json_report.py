@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from costctl.advisories import IMPLEMENTED_VERSION
 from costctl.pricing import EffectivePrices, Price
 from costctl.report import jsontext
 from costctl.report.common import RenderOptions, number, plain_structure, safe
@@ -87,6 +86,8 @@ class JsonFormatter:
         return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
     def verify(self, result: VerifyResult, opts: RenderOptions) -> str:
+        from costctl.advisories import IMPLEMENTED_VERSION
+
         compared, differing, examples = result.catalog_compared
         doc = {
             "schema_version": SCHEMA_VERSION,
