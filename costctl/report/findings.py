@@ -119,10 +119,14 @@ class SarifFormatter:
                 "properties": {"tags": ["billing", "litellm"]},
             })
         results = []
+        places: dict[str, tuple[str, bool]] = {}  # file -> (uri, absolute): a few files, thousands of findings
         for f in result.findings:
-            uri = PurePath(f.file).as_posix()
+            if f.file not in places:
+                path = PurePath(f.file)
+                places[f.file] = (path.as_posix(), path.is_absolute())
+            uri, absolute = places[f.file]
             location: dict[str, Any] = {"uri": uri}
-            if not PurePath(f.file).is_absolute():
+            if not absolute:
                 location["uriBaseId"] = "%SRCROOT%"
             fingerprint = hashlib.sha256(f"{f.code}|{uri}|{f.path}|{f.deployment}".encode()).hexdigest()[:32]
             results.append({
