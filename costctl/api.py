@@ -29,13 +29,13 @@ def _pct(fraction: Decimal) -> str:
 
 def _adjustment_notes(cfg: Any, prices: list[Any]) -> None:
     """What `litellm_settings` does to each deployment's logged costs: discount, then margin."""
-    from costctl.adjustments import discount_for, margin_for
-
     settings = cfg.litellm_settings if isinstance(cfg.litellm_settings, dict) else {}
     discounts = settings.get("cost_discount_config")
     margins = settings.get("cost_margin_config")
     if not discounts and margins is None:
         return
+    from costctl.adjustments import discount_for, margin_for
+
     for ep in prices:
         if not ep.custom and ep.catalog_key is None:
             continue  # LiteLLM cannot price it: nothing to discount or add to
@@ -84,7 +84,7 @@ def validate(
     override the settings file found next to each config; a bad config raises CostctlError and
     no partial result is returned."""
     from costctl.errors import CostctlError
-    from costctl.rules import Settings, check
+    from costctl.rules import Finding, Settings, check
     from costctl.rules.base import unknown_selectors
     from costctl.rules.settings import find_settings
 
@@ -125,8 +125,8 @@ def validate(
         findings += check(cfg, cat, [effective_prices(d, cat) for d in cfg.deployments], settings)
     if first_catalog is None:
         first_catalog = load_catalog(catalog or "bundled")
-    return ValidateResult(first_catalog, files, sorted(set(findings)), chosen_fail_on or "error", settings_files,
-                          deployments)
+    return ValidateResult(first_catalog, files, sorted(set(findings), key=Finding.order), chosen_fail_on or "error",
+                          settings_files, deployments)
 
 
 def reconcile(

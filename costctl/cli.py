@@ -20,6 +20,7 @@ import typer
 
 from costctl import __version__
 from costctl.choices import ENGINES, GROUP_KEYS, LOG_FORMATS, SEVERITIES
+from costctl.gcpause import gc_paused
 from costctl.report import FORMATS
 
 app = typer.Typer(
@@ -133,9 +134,11 @@ def show(
     from costctl.report import formatter
     from costctl.report.common import RenderOptions
 
-    result = api.show(config, catalog=catalog, include_root=include_root)
-    opts = RenderOptions(unit=unit.value, all_fields=all_fields, color=_color(output))
-    _emit(formatter("show", fmt.value).show(result, opts), output)
+    with gc_paused():  # a config-sized job: everything it allocates lives until the report is written
+        result = api.show(config, catalog=catalog, include_root=include_root)
+        opts = RenderOptions(unit=unit.value, all_fields=all_fields, color=_color(output))
+        text = formatter("show", fmt.value).show(result, opts)
+    _emit(text, output)
 
 
 def _split(values: Optional[list[str]]) -> list[str]:
@@ -182,15 +185,17 @@ def validate(
     from costctl.rules.settings import parse_percent
 
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    result = api.validate(
-        list(configs), catalog=catalog, select=_split(select), ignore=_split(ignore),
-        fail_on=fail_on.value if fail_on else None,
-        max_deviation=parse_percent(max_deviation, "--max-deviation") if max_deviation is not None else None,
-        include_root=include_root,
-        litellm_version=check_version(litellm_version, "--litellm-version") if litellm_version else None,
-    )
-    opts = RenderOptions(color=_color(output) and chosen == "text")
-    _emit(formatter("validate", chosen).validate(result, opts), output)
+    with gc_paused():  # config-sized, as in show
+        result = api.validate(
+            list(configs), catalog=catalog, select=_split(select), ignore=_split(ignore),
+            fail_on=fail_on.value if fail_on else None,
+            max_deviation=parse_percent(max_deviation, "--max-deviation") if max_deviation is not None else None,
+            include_root=include_root,
+            litellm_version=check_version(litellm_version, "--litellm-version") if litellm_version else None,
+        )
+        opts = RenderOptions(color=_color(output) and chosen == "text")
+        text = formatter("validate", chosen).validate(result, opts)
+    _emit(text, output)
     sys.stderr.write(summary_line(result) + "\n")
     raise typer.Exit(1 if result.failed else 0)
 

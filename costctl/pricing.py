@@ -286,9 +286,7 @@ def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:
             ep.catalog = res
             entry, default = default_from(res)
     if not ep.custom:
-        for name in entry:
-            if is_price_field(name) and (p := default(name)) is not None:
-                prices[name] = p
+        prices.update(_catalog_prices(res, catalog, default))
         if res.key is None:
             ep.notes.append(f"'{ep.backend_model}' is not in the catalog and has no custom price: billed $0")
 
@@ -298,6 +296,17 @@ def effective_prices(dep: Deployment, catalog: Catalog) -> EffectivePrices:
                             "the proxy's environment decides this price")
     _fallbacks(ep)
     return ep
+
+
+def _catalog_prices(res: Resolution, catalog: Catalog, default: Any) -> dict[str, Price]:
+    """Every priced field of the entry `res` found, as `default` gives it, in the entry's order.
+    Worked out once per catalog key: deployments of one model share the (immutable) Prices."""
+    known = catalog.memo.setdefault("catalog_prices", {})
+    found: dict[str, Price] | None = known.get(res.key)
+    if found is None:
+        found = known[res.key] = {name: p for name in res.entry or {}
+                                  if is_price_field(name) and (p := default(name)) is not None}
+    return found
 
 
 # Fields that make a deployment's own entry count as priced (cost_calculator.py

@@ -82,7 +82,17 @@ def resolve(
     custom_llm_provider: str | None = None,
     region: str | None = None,
 ) -> Resolution:
-    """The catalog entry LiteLLM prices `model` with, or a Resolution with key None."""
+    """The catalog entry LiteLLM prices `model` with, or a Resolution with key None (worked out
+    once per catalog and arguments; a Resolution is immutable)."""
+    known = catalog.memo.setdefault("resolve", {})
+    args = (model, custom_llm_provider, region)
+    found = known.get(args)
+    if found is None:
+        found = known[args] = _resolve(model, catalog, custom_llm_provider, region)
+    return found
+
+
+def _resolve(model: str, catalog: Catalog, custom_llm_provider: str | None, region: str | None) -> Resolution:
     provider, bare = split_provider(model, custom_llm_provider, catalog)
     written = bare
     while provider and bare.startswith(provider + "/"):  # `openai/openai/x` is looked up as `openai/x` first

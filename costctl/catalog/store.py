@@ -39,6 +39,9 @@ class Catalog:
     aliases: dict[str, str] = field(default_factory=dict)
     # (regex, provider) rules LiteLLM uses to infer the provider of an unlisted bare name
     provider_rules: list[tuple[Any, str]] = field(default_factory=list)
+    # what lookups work out from the entries, kept per catalog (nothing changes a Catalog after
+    # loading): deployments of one model ask the same questions thousands of times
+    memo: dict[str, dict[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def count(self) -> int:

@@ -75,8 +75,9 @@ def load_config(
 
     config = Config(path=shown, files=list(files), data=merged,
                     sources={name: (tree, b.text) for name, (tree, b) in files.items()})
-    for name, (tree, _b) in files.items():
-        config.duplicates.extend(_duplicates(tree, name, ""))
+    for name, (tree, b) in files.items():
+        if b.has_duplicates:  # the walk builds a path for every value: only where there is something to find
+            config.duplicates.extend(_duplicates(tree, name, ""))
 
     model_list = merged.get("model_list")
     if "model_list" not in merged:

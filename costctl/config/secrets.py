@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from functools import lru_cache
 
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|secret|token|password|passwd|credential|private[_-]?key|auth|"
@@ -33,19 +34,35 @@ _SECRET_VALUE = re.compile(
 
 REDACTED = "***"
 
+# What every alternative of _SECRET_VALUE needs somewhere in the text: a literal piece of it, or
+# (long opaque tokens) a run of 32 letters and digits. Checking these first is much cheaper than
+# the full pattern, which tries every alternative at every position; reports pass tens of
+# thousands of strings through redact() and almost none holds a secret.
+_SECRET_MARKERS = ("://", "k-", "AKIA", "AIza", "gh", "xox", "eyJ", "-----BEGIN")
+_LONG_RUN = re.compile(r"[A-Za-z0-9]{32}")
+
+
+def _may_hold_secret(text: str) -> bool:
+    """False only when _SECRET_VALUE cannot match anywhere in `text`."""
+    return any(marker in text for marker in _SECRET_MARKERS) or _LONG_RUN.search(text) is not None
+
 
 def is_secret_key(name: object) -> bool:
     """True for config keys whose values are credentials (`api_key`, `aws_secret_access_key`, …)."""
     return isinstance(name, str) and bool(_SECRET_KEY.search(name))
 
 
+@lru_cache(maxsize=16384)
 def redact(text: str) -> str:
     """`text` with every secret-looking substring replaced by `***`.
 
     Hex digests of 64 characters (deployment ids, which LiteLLM derives by SHA-256) are kept:
     they are hashes, and spend logs join on them.
+
+    Remembered per text: a report shows the same names, models and messages many times over
+    (35,000 strings, 4,700 different ones, for `show` plus `validate` of 2,000 deployments).
     """
-    if not text:
+    if not text or not _may_hold_secret(text):
         return text
 
     def _sub(match: re.Match[str]) -> str:

@@ -41,6 +41,11 @@ MAX_VALUES = 1_000_000
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_VALUE = "tag:yaml.org,2002:value"
 
 Pos = tuple[int, int]
 
@@ -91,6 +96,7 @@ class _Builder:
         self.file = file
         self.count = 0
         self.text = ""
+        self.has_duplicates = False  # a key repeated anywhere in the file (else nothing to look for)
         self._native = _Loader("")
 
     def build(self, node: yaml.Node) -> Any:
@@ -114,6 +120,10 @@ class _Builder:
         raise CostctlError("unsupported YAML node", self.file, *_pos(node))  # pragma: no cover
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR:  # most scalars: what PyYAML's str constructor returns, without its dispatch
+            return node.value
+        if node.tag == _NULL:
+            return None
         if node.tag == _INT:
             return Decimal(int(self._native.construct_yaml_int(node)))
         if node.tag == _FLOAT:
@@ -148,6 +158,7 @@ class _Builder:
                 kept = out.key_pos[key]
                 # PyYAML (and so LiteLLM) keeps the first key's position and the last value.
                 out.duplicates.append(Duplicate(str(key), *_pos(key_node), kept[0]))
+                self.has_duplicates = True
                 out[key] = value
                 out.value_pos[key] = _pos(value_node)
                 continue
@@ -184,7 +195,36 @@ class _Builder:
         return inherited + own
 
     def native(self, node: yaml.Node) -> Any:
-        return self._native.construct_object(node, deep=True)
+        """The value exactly as PyYAML's SafeLoader constructs it. Plain trees are walked here,
+        with PyYAML's own constructors for every scalar but strings and nulls; its per-node
+        bookkeeping was most of the time. Anything unusual (merge keys, `!!set`, `!!omap`, …)
+        is left to PyYAML's constructor whole."""
+        try:
+            return self._plain_native(node)
+        except _Unusual:
+            return self._native.construct_object(node, deep=True)
+
+    def _plain_native(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value
+            if node.tag == _NULL:
+                return None
+            return self._native.construct_object(node)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            return [self._plain_native(item) for item in node.value]
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            out = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag in (_MERGE, _VALUE):
+                    raise _Unusual
+                out[self._plain_native(key_node)] = self._plain_native(value_node)
+            return out
+        raise _Unusual
+
+
+class _Unusual(Exception):
+    """A node `_Builder.native` leaves to PyYAML's constructor."""
 
 
 def read_text(path: Path, shown: str) -> str:

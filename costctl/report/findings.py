@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from pathlib import PurePath
 from typing import Any
@@ -11,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 from costctl import __version__
 from costctl.choices import SEVERITY_RANK
+from costctl.report import jsontext
 from costctl.report.common import RenderOptions, safe
 from costctl.results import ValidateResult, VerifyResult
 
@@ -119,10 +119,14 @@ class SarifFormatter:
                 "properties": {"tags": ["billing", "litellm"]},
             })
         results = []
+        places: dict[str, tuple[str, bool]] = {}  # file -> (uri, absolute): a few files, thousands of findings
         for f in result.findings:
-            uri = PurePath(f.file).as_posix()
+            if f.file not in places:
+                path = PurePath(f.file)
+                places[f.file] = (path.as_posix(), path.is_absolute())
+            uri, absolute = places[f.file]
             location: dict[str, Any] = {"uri": uri}
-            if not PurePath(f.file).is_absolute():
+            if not absolute:
                 location["uriBaseId"] = "%SRCROOT%"
             fingerprint = hashlib.sha256(f"{f.code}|{uri}|{f.path}|{f.deployment}".encode()).hexdigest()[:32]
             results.append({
@@ -155,7 +159,7 @@ class SarifFormatter:
                 "properties": {"catalog": result.catalog.stamp()},
             }],
         }
-        return json.dumps(doc, indent=2) + "\n"
+        return jsontext.dumps(doc) + "\n"
 
 
 class JunitFormatter:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
-from costctl.advisories import IMPLEMENTED_VERSION
 from costctl.money import rounded
 from costctl.pricing import EffectivePrices, Price
+from costctl.report import jsontext
 from costctl.report.common import RenderOptions, number, plain_structure, safe
 from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 
@@ -67,7 +66,7 @@ class JsonFormatter:
             "files": result.config.files,
             "deployments": [deployment_json(ep) for ep in result.deployments],
         }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
     def validate(self, result: ValidateResult, opts: RenderOptions) -> str:
         doc = {
@@ -85,9 +84,11 @@ class JsonFormatter:
             ],
             "summary": result.summary,
         }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
     def verify(self, result: VerifyResult, opts: RenderOptions) -> str:
+        from costctl.advisories import IMPLEMENTED_VERSION
+
         compared, differing, examples = result.catalog_compared
         doc = {
             "schema_version": SCHEMA_VERSION,
@@ -108,7 +109,7 @@ class JsonFormatter:
             ],
             "summary": result.summary,
         }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
     def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
         from costctl.report.reconcile_common import money, pct, summary_data
@@ -146,9 +147,9 @@ class JsonFormatter:
             ],
             "failures": result.failures,
         }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
     def diff(self, result: DiffResult, opts: RenderOptions) -> str:
         from costctl.report.diff_common import document
 
-        return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+        return jsontext.dumps(document(result), ensure_ascii=False) + "\n"

@@ -59,6 +59,25 @@ def _price_header(width: int) -> str:
     return "".join(SHORT_NAMES[n].rjust(width) for n in MAIN_FIELDS)
 
 
+class _PlainText:
+    """Collects the table's text where a console without colour shows no style: each `append` of
+    rich's Text cleans and measures its piece and records a style span (about 57,000 of them for
+    2,000 deployments), and printing then cuts the text at every span. Here the pieces are joined
+    once into one unstyled Text, which prints the same characters (Text removes the same control
+    codes from the whole as from each piece)."""
+
+    def __init__(self, text: str) -> None:
+        self.parts = [text]
+
+    def append(self, text: str, style: str = "") -> None:
+        self.parts.append(text)
+
+    def text(self) -> Any:
+        from rich.text import Text
+
+        return Text("".join(self.parts))
+
+
 class TableFormatter:
     name = "table"
 
@@ -72,7 +91,8 @@ class TableFormatter:
         console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
                           width=opts.width or (None if opts.color else 150), highlight=False)
         eps = sorted(result.deployments, key=lambda e: (e.deployment.model_name, e.deployment.index))
-        out = Text(f"Effective prices, USD {UNIT_LABEL[opts.unit]}\n")
+        title = f"Effective prices, USD {UNIT_LABEL[opts.unit]}\n"
+        out: Any = Text(title) if opts.color else _PlainText(title)
         if not eps:
             out.append("No deployments in model_list.\n")
         pw = _price_width(eps, opts.unit)
@@ -109,7 +129,7 @@ class TableFormatter:
             for note in ep.notes:
                 out.append(f"(!{number})", style="bold red")
                 out.append(f" {safe(d.model_name)} · {safe(d.model)} ({d.file}:{d.line}): {safe(note)}\n")
-        console.print(out, end="", soft_wrap=True)
+        console.print(out if opts.color else out.text(), end="", soft_wrap=True)
         if opts.all_fields:
             for ep in eps:
                 console.print(self._fields(ep, opts))

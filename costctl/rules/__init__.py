@@ -25,4 +25,4 @@ def check(config: Config, catalog: Catalog, prices: list[EffectivePrices], setti
                 continue
             findings.add(Finding(hit.file, hit.line, r.code, hit.column, r.name, severity, hit.message,
                                  hit.path, hit.deployment))
-    return sorted(findings)
+    return sorted(findings, key=Finding.order)

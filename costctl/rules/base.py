@@ -39,6 +39,11 @@ class Finding:
     expected: str | None = field(compare=False, default=None)
     actual: str | None = field(compare=False, default=None)
 
+    def order(self) -> tuple[str, int, str, int]:
+        """The fields findings compare by, in their order: `sorted(findings, key=Finding.order)`
+        is `sorted(findings)` without a generated Python `__lt__` call per comparison."""
+        return (self.file, self.line, self.code, self.column)
+
 
 @dataclass
 class Settings:

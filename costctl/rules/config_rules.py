@@ -112,15 +112,18 @@ def unresolved_env_price(ctx: Context) -> Iterator[Hit]:
 
 
 def _find_key(value: Any, key: str, path: str) -> Iterator[tuple[YamlMap, str]]:
-    """Every mapping (and its key path) holding `key`, anywhere in a YAML tree."""
+    """Every mapping (and its key path) holding `key`, anywhere in a YAML tree. Only mappings and
+    lists are descended into: a scalar holds nothing, and most of a config is scalars."""
     if isinstance(value, YamlMap):
         if key in value:
             yield value, path
         for k, child in value.items():
-            yield from _find_key(child, key, f"{path}.{k}" if path else str(k))
+            if isinstance(child, (YamlMap, YamlList)):
+                yield from _find_key(child, key, f"{path}.{k}" if path else str(k))
     elif isinstance(value, YamlList):
         for i, child in enumerate(value):
-            yield from _find_key(child, key, f"{path}[{i}]")
+            if isinstance(child, (YamlMap, YamlList)):
+                yield from _find_key(child, key, f"{path}[{i}]")
 
 
 def _litellm_setting(ctx: Context, key: str) -> Iterator[Hit | tuple[str, Any, str, int, int]]:
