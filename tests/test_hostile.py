@@ -206,7 +206,7 @@ def test_every_odd_value_in_every_column(tmp_path, gzipped):
     _fuzz_run(path, "csv")
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.sampled_from([HEADER, HEADER.replace("model", "model_id"), "", "a,b\n", HEADER * 2]), lines=_LINES,
        gzipped=st.booleans())
@@ -217,7 +217,7 @@ def test_fuzz_csv_logs(tmp_path, header, lines, gzipped):
     _fuzz_run(path, "csv")
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=_JSONL, as_list=st.booleans())
 def test_fuzz_json_logs(tmp_path, lines, as_list):
