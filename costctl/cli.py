@@ -39,7 +39,7 @@ catalog_app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 
-_state = {"debug": False}
+_state: dict[str, Any] = {"debug": False}
 
 
 def _choices(name: str, values: "tuple[str, ...] | list[str]") -> type[enum.Enum]:
@@ -91,16 +91,23 @@ def _root(
 
 
 def _emit(text: str, output: Optional[Path]) -> None:
+    """The report to stdout, or to OUTPUT (which appears when the command succeeds: output.py)."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from costctl.errors import CostctlError
+    _state["outputs"].open(output).write(text)
 
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CostctlError(f"cannot write output: {exc.strerror}", str(output)) from None
+
+def _refuse(outputs: list[Optional[Path]], inputs: list[Any]) -> None:
+    """Exit 2 before any work when an output would overwrite an input or another output."""
+    from costctl.errors import CostctlError
+    from costctl.output import refuse_inputs
+
+    named = [o for o in outputs if o is not None]
+    if len(named) != len({p.resolve() for p in named}):
+        raise CostctlError("the same file is given for two outputs")
+    refuse_inputs(outputs, inputs)
 
 
 def _color(output: Optional[Path]) -> bool:
@@ -134,6 +141,7 @@ def show(
     from costctl.report import formatter
     from costctl.report.common import RenderOptions
 
+    _refuse([output], [config])
     with gc_paused():  # a config-sized job: everything it allocates lives until the report is written
         result = api.show(config, catalog=catalog, include_root=include_root)
         opts = RenderOptions(unit=unit.value, all_fields=all_fields, color=_color(output))
@@ -185,6 +193,7 @@ def validate(
     from costctl.rules.settings import parse_percent
 
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    _refuse([output], list(configs))
     with gc_paused():  # config-sized, as in show
         result = api.validate(
             list(configs), catalog=catalog, select=_split(select), ignore=_split(ignore),
@@ -293,24 +302,16 @@ def reconcile(
         group_by=tuple(g.value for g in group_by) if group_by else ("model_group",),
         top=top,
     )
-    out_file = None
-    try:
-        if mismatches_out is not None:
-            try:
-                out_file = mismatches_out.open("w", encoding="utf-8")
-            except OSError as exc:
-                raise CostctlError(f"cannot write: {exc.strerror}", str(mismatches_out)) from None
-        with _progress(logs, quiet) as on_read:
-            result = api.reconcile(
-                config, logs, catalog=catalog, options=options,
-                input_format=input_format.value if input_format else None, mapping=mapping,
-                fail_on_drift_usd=_decimal(fail_on_drift_usd, "--fail-on-drift-usd"),
-                fail_on_drift_pct=_decimal(fail_on_drift_pct, "--fail-on-drift-pct"),
-                mismatches_out=out_file, on_read=on_read, engine=engine.value, strict=strict,
-            )
-    finally:
-        if out_file is not None:
-            out_file.close()
+    _refuse([output, mismatches_out], [config, *logs])
+    out_file = _state["outputs"].open(mismatches_out) if mismatches_out is not None else None
+    with _progress(logs, quiet) as on_read:
+        result = api.reconcile(
+            config, logs, catalog=catalog, options=options,
+            input_format=input_format.value if input_format else None, mapping=mapping,
+            fail_on_drift_usd=_decimal(fail_on_drift_usd, "--fail-on-drift-usd"),
+            fail_on_drift_pct=_decimal(fail_on_drift_pct, "--fail-on-drift-pct"),
+            mismatches_out=out_file, on_read=on_read, engine=engine.value, strict=strict,
+        )
     t = result.outcome.totals
     _emit(formatter("reconcile", fmt.value).reconcile(result, RenderOptions(color=_color(output))), output)
     sys.stderr.write(f"{t.rows_read:,} rows read: {t.rows_reconciled:,} reconciled, {t.rows_skipped:,} skipped; "
@@ -353,6 +354,7 @@ def diff(
     from costctl.report import formatter
     from costctl.report.common import RenderOptions
 
+    _refuse([output], [base, head, *(usage or [])])
     result = api.diff(base, head, usage=usage, catalog=catalog, base_catalog=base_catalog,
                       fail_on_increase_pct=_decimal(fail_on_increase_pct, "--fail-on-increase-pct"),
                       fail_on_increase_usd=_decimal(fail_on_increase_usd, "--fail-on-increase-usd"))
@@ -409,6 +411,7 @@ def verify(
     if key is None:
         sys.stderr.write(f"costctl: ${key_env} is not set: calling the proxy without a key\n")
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    _refuse([output], [config])
     with _probe_progress(quiet or not probe) as on_probe:
         result = api.verify(config, proxy, key, catalog=catalog, probe=probe, concurrency=concurrency, timeout=timeout,
                             retries=retries, fail_on=fail_on.value, select=_split(select), ignore=_split(ignore),
@@ -542,29 +545,84 @@ def catalog_lookup(
 
 
 def main() -> None:
-    """Console-script entry: one error boundary mapping every failure to exit code 2.
+    """Console-script entry: one error boundary. Exit 0/1 as the command decides, 2 with one
+    `costctl: error: …` line for anything that stopped it (usage errors included), 130 on
+    Ctrl-C. Output files appear only on 0 or 1 (output.py)."""
+    from costctl.output import Outputs
 
-    typer/click handle usage errors themselves (exit 2) and `typer.Exit`; anything else raised
-    by a command ends here as one `costctl: error: …` line on stderr.
-    """
+    outputs = _state["outputs"] = Outputs()
+    code = 2
     try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("costctl: interrupted\n")
-        sys.exit(2)
-    except BrokenPipeError:
-        sys.exit(2)
-    except Exception as exc:  # noqa: BLE001 - the one boundary
-        from costctl.config.secrets import redact
-        from costctl.errors import CostctlError
-
-        if _state["debug"]:
-            import traceback
-
-            traceback.print_exc()
-        if isinstance(exc, CostctlError):
-            sys.stderr.write(f"costctl: error: {redact(str(exc))}\n")
+        code = _run()
+    finally:
+        if code in (0, 1):
+            code = _guarded(outputs.commit, 2) or code
         else:
-            sys.stderr.write(f"costctl: internal error: {type(exc).__name__}: {redact(str(exc))} "
-                             "(run with --debug for a traceback)\n")
-        sys.exit(2)
+            outputs.discard()
+    sys.exit(code)
+
+
+def _run() -> int:
+    """The command's exit code (its errors written as one line)."""
+    try:
+        result = app(standalone_mode=False)  # typer returns the exit code (130: it caught Ctrl-C)
+        if result == 130:
+            sys.stderr.write("costctl: interrupted\n")
+        return result if isinstance(result, int) else 0
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("costctl: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 2
+    except typer.Exit as exc:
+        code = int(getattr(exc, "exit_code", 0))
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer's own answer to Ctrl-C
+            sys.stderr.write("costctl: interrupted\n")
+            return 130
+        return code
+    except Exception as exc:  # noqa: BLE001 - the one boundary
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click's usage errors (vendored or not)
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                sys.stderr.write(exc.format_message() + "\n")
+            else:
+                sys.stderr.write(f"costctl: error: {_usage_message(exc)}\n")
+            return int(exc.exit_code)
+        return _failed(exc)
+
+
+def _guarded(step: Any, failure: int) -> int:
+    """Run `step`; on an exception, its one line and `failure`, else 0."""
+    try:
+        step()
+    except Exception as exc:  # noqa: BLE001
+        _failed(exc)
+        return failure
+    return 0
+
+
+def _failed(exc: BaseException) -> int:
+    from costctl.config.secrets import redact
+    from costctl.errors import CostctlError
+
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exception(exc)
+    if isinstance(exc, CostctlError):
+        sys.stderr.write(f"costctl: error: {redact(str(exc))}\n")
+    else:
+        sys.stderr.write(f"costctl: internal error: {type(exc).__name__}: {redact(str(exc))} "
+                         "(run with --debug for a traceback)\n")
+    return 2
+
+
+def _usage_message(exc: Any) -> str:
+    """A usage error in one line and plain words (typer reports option types in pydantic's)."""
+    import re
+
+    text = " ".join(exc.format_message().split())
+    text = re.sub(r"Input should be a valid (integer|number)[^.;]*", r"expected a whole number"
+                  if "integer" in text else r"expected a number", text)
+    text = re.sub(r"Input should be ", "expected ", text).replace("Value error, ", "")
+    command = getattr(getattr(exc, "ctx", None), "command_path", "costctl")
+    return f"{text} (see {command} --help)"

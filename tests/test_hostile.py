@@ -228,3 +228,67 @@ def test_fuzz_json_logs(tmp_path, lines, as_list):
         path = tmp_path / "log.jsonl"
         path.write_text("\n".join(lines))
     _fuzz_run(path, "json")
+
+
+# -- outputs: whole or not at all ------------------------------------------------------------------
+
+def test_a_failed_run_leaves_the_previous_outputs_untouched(tmp_path):
+    mismatches, report = tmp_path / "m.jsonl", tmp_path / "r.json"
+    mismatches.write_text("previous\n")
+    report.write_text("previous report\n")
+    log = str(ROOT / "examples" / "spend_logs.csv")
+    result = run_cli("reconcile", "examples/config.yaml", log, str(tmp_path / "nope.csv"), "--mismatches-out",
+                     str(mismatches), "-o", str(report))
+    one_error_line(result, "nope.csv")
+    assert mismatches.read_text() == "previous\n" and report.read_text() == "previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.jsonl", "r.json"]  # no temporary left behind
+    ok = run_cli("reconcile", "examples/config.yaml", log, "--mismatches-out", str(mismatches), "-o", str(report),
+                 "--format", "json")
+    assert ok.returncode == 1 and len(mismatches.read_text().splitlines()) == 62
+    assert json.loads(report.read_text())["summary"]["rows_read"] == 602
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "examples" / "config.yaml").read_text())
+    before = config.read_text()
+    one_error_line(run_cli("show", str(config), "-o", str(config)), "is also an input", str(config))
+    one_error_line(run_cli("validate", str(config), "-o", str(tmp_path / "." / "config.yaml")), "is also an input")
+    log = tmp_path / "log.csv"
+    log.write_text((ROOT / "examples" / "spend_logs.csv").read_text())
+    one_error_line(run_cli("reconcile", str(config), str(log), "--mismatches-out", str(log)), "is also an input")
+    one_error_line(run_cli("reconcile", str(config), str(log), "-o", str(tmp_path / "x"), "--mismatches-out",
+                           str(tmp_path / "x")), "two outputs")
+    one_error_line(run_cli("diff", str(config), str(config), "-o", str(config)), "is also an input")
+    assert config.read_text() == before and log.read_text() == (ROOT / "examples" / "spend_logs.csv").read_text()
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory):
+    """A log that takes either engine several seconds."""
+    log = tmp_path_factory.mktemp("big") / "big.csv"
+    with log.open("w") as fh:
+        fh.write(HEADER.replace("\n", ",metadata\n"))
+        meta = '"{""usage_object"": {""prompt_tokens_details"": {""cached_tokens"": 1}}}"'
+        fh.writelines(f"r{i},0.1,10,5,gpt-4o,{meta}\n" for i in range(1_500_000))
+    return log
+
+
+@pytest.mark.parametrize("engine", ["python", "vectorized"])
+def test_ctrl_c_exits_130_in_one_line_and_writes_nothing(tmp_path, big_log, engine):
+    import signal
+    import time
+
+    log = big_log
+    out = tmp_path / "m.jsonl"
+    out.write_text("previous\n")
+    proc = subprocess.Popen([sys.executable, "-m", "costctl", "reconcile", CONFIG, str(log), "--engine", engine,
+                             "--mismatches-out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(2)
+    assert proc.poll() is None, "the run ended before the interrupt: make the log larger"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, stderr)
+    assert stderr.strip() == "costctl: interrupted" and stdout == ""
+    assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["m.jsonl"]

@@ -10,7 +10,7 @@ from conftest import ROOT
 PACKAGE = ROOT / "costctl"
 # lower number = lower layer; a module may import its own layer or any lower one
 LAYERS = {
-    "costctl.choices": 0, "costctl.errors": 0, "costctl.money": 0,
+    "costctl.choices": 0, "costctl.errors": 0, "costctl.money": 0, "costctl.output": 0, "costctl.gcpause": 0,
     "costctl.config": 1, "costctl.catalog": 1,
     "costctl.pricing": 2, "costctl.adjustments": 2, "costctl.advisories": 3,
     "costctl.usage": 3, "costctl.rules": 4, "costctl.reconcile": 4,

@@ -89,6 +89,10 @@ class VectorizedReconciler:
             for index, source in enumerate(sources, start=1):
                 self.scan.add(index, source, mapping or {}, on_read)
             return finish(con)
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            if isinstance(exc, duckdb.InterruptException) or str(exc).startswith("Query interrupted"):
+                raise KeyboardInterrupt from None  # Ctrl-C during a query: stop, do not fall back
+            raise
         except duckdb.Error as exc:
             raise Unsupported(str(exc).splitlines()[0]) from None
         finally:

@@ -106,17 +106,22 @@ class Scan:
         worker.start()
         reported = 0
         rows_read = self.ledger.totals.rows_read
-        while worker.is_alive():
-            worker.join(0.2)
-            try:
-                done = con.query_progress()
-            except Exception:  # noqa: BLE001 - progress is best effort
-                done = -1
-            if done and done > 0:
-                now = int(source.size * min(done, 100) / 100)
-                if now > reported:
-                    on_read(now - reported, rows_read)
-                    reported = now
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+                try:
+                    done = con.query_progress()
+                except Exception:  # noqa: BLE001 - progress is best effort
+                    done = -1
+                if done and done > 0:
+                    now = int(source.size * min(done, 100) / 100)
+                    if now > reported:
+                        on_read(now - reported, rows_read)
+                        reported = now
+        except KeyboardInterrupt:
+            con.interrupt()  # the query stops at its next check; the connection closes after it
+            worker.join()
+            raise
         if failure:
             raise failure[0]
         if source.size > reported:
