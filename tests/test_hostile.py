@@ -292,3 +292,39 @@ def test_ctrl_c_exits_130_in_one_line_and_writes_nothing(tmp_path, big_log, engi
     assert proc.returncode == 130, (proc.returncode, stderr)
     assert stderr.strip() == "costctl: interrupted" and stdout == ""
     assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["m.jsonl"]
+
+
+# -- configs: bounded whatever the file is ----------------------------------------------------------
+
+def test_a_device_or_a_fifo_as_a_config_is_read_only_up_to_the_cap(tmp_path):
+    import os
+    import threading
+
+    done = subprocess.run([sys.executable, "-m", "costctl", "show", "/dev/zero"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, preexec_fn=_limited(1.0))
+    one_error_line(done, "/dev/zero", "are refused")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as fh:
+            try:
+                fh.write(b"x" * (20 << 20))
+            except BrokenPipeError:
+                pass
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    one_error_line(run_cli("show", str(fifo)), "are refused")
+    writer.join(10)
+    config = tmp_path / "c.yaml"
+    config.write_text("include:\n  - /dev/zero\nmodel_list: []\n")
+    one_error_line(run_cli("show", str(config), "--include-root", "/"), "/dev/zero", "are refused")
+
+
+@pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a\n  <<: *a\n  b: 1\n", "model_list: &m [{model_name: x, "
+                                  "litellm_params: {model: openai/x}, more: *m}]\n", "a: " + "[" * 120_000 + "]" * 120_000])
+def test_recursive_aliases_and_deep_nesting_are_one_line(write, text):
+    path = write("c.yaml", text)
+    for command in ("show", "validate"):
+        one_error_line(run_cli(command, str(path)), str(path))

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from costctl.config import yaml_source
 from costctl.config.model import Config, Deployment, EnvRef
 from costctl.config.yaml_source import YamlList, YamlMap, load_yaml
 from costctl.errors import CostctlError
@@ -37,6 +38,7 @@ def load_config(
     root_dir = root_dir.resolve()
 
     root, builder = load_yaml(top, shown)
+    left = yaml_source.MAX_FILE_BYTES - len(builder.text.encode())  # what the includes may add
     if not isinstance(root, YamlMap):
         kind = "empty" if root is None else type(root).__name__.replace("Yaml", "").lower()
         raise CostctlError(f"expected a mapping with a model_list at the top of the file, found {kind}", shown, 1, 1)
@@ -65,7 +67,8 @@ def load_config(
         if not location.exists():
             raise CostctlError(f"included file not found: {entry}", declared_shown, line)
         inc_shown = _display_path(location, top)
-        included, inc_builder = load_yaml(location, inc_shown)
+        included, inc_builder = load_yaml(location, inc_shown, max(left, 0))
+        left -= len(inc_builder.text.encode())
         if not isinstance(included, YamlMap):
             raise CostctlError("an included config must be a YAML mapping", inc_shown, 1, 1)
         files[inc_shown] = (included, inc_builder)
