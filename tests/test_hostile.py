@@ -328,3 +328,24 @@ def test_recursive_aliases_and_deep_nesting_are_one_line(write, text):
     path = write("c.yaml", text)
     for command in ("show", "validate"):
         one_error_line(run_cli(command, str(path)), str(path))
+
+
+# -- what names can do to a terminal or a spreadsheet ------------------------------------------------
+
+def test_control_characters_and_formulas_in_names_are_neutralised(write):
+    config = write("c.yaml", 'model_list:\n  - model_name: "evil\\e[31mred\\rx\\n=1+1"\n'
+                             '    litellm_params: {model: "@SUM(1+1)", input_cost_per_token: 1e-6}\n')
+    for command, fmt in [("show", f) for f in ("table", "csv", "markdown", "json")] + \
+                        [("validate", f) for f in ("text", "github", "markdown", "json", "junit", "sarif")]:
+        result = run_cli(command, str(config), "--format", fmt)
+        assert result.returncode in (0, 1), (fmt, result.stderr)
+        for char in "\x1b\r":
+            assert char not in result.stdout, (command, fmt)
+    rows = run_cli("show", str(config), "--format", "csv").stdout.splitlines()
+    assert len(rows) == 5  # the header and four prices: no name splits a row
+    import csv as csv_module
+
+    cells = list(csv_module.reader(rows[1:2]))[0]
+    assert cells[0] == "evil\\x1b[31mred\\x0dx\\x0a=1+1" and cells[1] == "'@SUM(1+1)"
+    fallback = run_cli("show", "examples/config.yaml", "--format", "csv").stdout
+    assert ",same as input_cost_per_token" in fallback and "'=" not in fallback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,9 +24,17 @@ class RenderOptions:
     width: int | None = None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def safe(text: Any) -> str:
-    """A config string as it may be shown: secret-looking parts replaced."""
-    return redact("" if text is None else str(text))
+    """A string from a config, a log or a catalog as it may be shown: secret-looking parts
+    replaced, and control characters (terminal escapes, CR, LF) written as `\\x1b`, so that
+    no name can move the cursor, recolour a terminal or split a row."""
+    shown = redact("" if text is None else str(text))
+    if _CONTROL.search(shown) is None:
+        return shown
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
 
 
 def scaled(price: Price, unit: str) -> Decimal | None:

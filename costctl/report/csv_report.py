@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from typing import Any
 
 from costctl.money import rounded
 from costctl.pricing import is_token_price
@@ -14,6 +15,18 @@ from costctl.results import ReconcileResult, ShowResult
 HEADER = ["model_name", "model", "provider", "deployment_id", "catalog_key", "file", "line", "wildcard",
           "field", "value", "unit", "source", "origin"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_row(writer: Any, quoting_writer: Any, cells: list[str]) -> None:
+    """One CSV row; a row with a carriage return in a cell is written fully quoted (Python's
+    csv module quotes only the line terminator's characters, and a bare CR splits the row in
+    spreadsheet readers)."""
+    (quoting_writer if any("\r" in c for c in cells) else writer).writerow(cells)
+
+
+def writers(buf: io.StringIO) -> tuple[Any, Any]:
+    return (csv.writer(buf, lineterminator="\n"),
+            csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL))
 
 
 def neutralise(cell: object) -> str:
@@ -34,7 +47,7 @@ class CsvFormatter:
 
     def show(self, result: ShowResult, opts: RenderOptions) -> str:
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer, quoting = writers(buf)
         writer.writerow(HEADER)
         for ep in result.deployments:
             d = ep.deployment
@@ -45,10 +58,13 @@ class CsvFormatter:
                     (p.value * UNITS[opts.unit]) if (p.value is not None and token) else p.value)
                 if p.source == "none":
                     value = "0"
-                row = [safe(d.model_name), safe(d.model), ep.provider or "", safe(d.deployment_id),
-                       safe(ep.catalog_key or ""), d.file, d.line, str(d.wildcard).lower(), name, value,
-                       opts.unit if token else "", p.source, origin_text(p)]
-                writer.writerow([neutralise(c) for c in row])
+                user = [safe(d.model_name), safe(d.model), ep.provider or "", safe(d.deployment_id),
+                        safe(ep.catalog_key or ""), d.file]  # the config's text: guarded
+                # costctl's own words are never a formula (a fallback reads "same as <field>")
+                origin = origin_text(p) if p.source != "fallback" else f"same as {p.origin}"
+                ours = [str(d.line), str(d.wildcard).lower(), name, value, opts.unit if token else "", p.source,
+                        origin if p.source == "fallback" else neutralise(origin)]
+                write_row(writer, quoting, [neutralise(c) for c in user] + ours)
         return buf.getvalue()
 
     def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
@@ -56,7 +72,7 @@ class CsvFormatter:
         from costctl.report.reconcile_common import money, pct
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer, quoting = writers(buf)
         writer.writerow([*result.options.group_by, "rows", "prompt_tokens", "completion_tokens", "recorded_usd",
                          "expected_usd", "delta_usd", "delta_pct", "mismatched_rows", "unpriced_rows"])
         for g in result.outcome.groups:
@@ -64,5 +80,5 @@ class CsvFormatter:
             row = [*[safe(v) for v in g.key], g.rows, g.prompt_tokens, g.completion_tokens, money(g.recorded),
                    money(g.expected), money(g.delta), "" if p is None else money(rounded(p, Decimal("0.000001"))),
                    g.mismatched, g.unpriced_rows]
-            writer.writerow([neutralise(c) for c in row])
+            write_row(writer, quoting, [neutralise(c) for c in row])
         return buf.getvalue()
