@@ -34,6 +34,21 @@ def priced_by(ep: EffectivePrices) -> str:
     return "not in catalog"
 
 
+def _wide_console(buf: io.StringIO, opts: RenderOptions) -> Any:
+    """A terminal's width on a terminal; elsewhere (a file, a pipe, CI logs) as wide as the
+    tables need, so that no id or name is cut."""
+    from rich.console import Console
+
+    width = opts.width or (None if opts.color else 10_000)
+    return Console(file=buf, force_terminal=opts.color, no_color=not opts.color, width=width, highlight=False)
+
+
+def _short_id(deployment_id: str, opts: RenderOptions) -> str:
+    """Deployment ids (64 hex characters when generated) cut to 16 on a terminal, whole elsewhere."""
+    text = safe(deployment_id)
+    return text[:16] if opts.color or opts.width else text
+
+
 def _fold(text: str, width: int) -> list[str]:
     """`text` cut into lines of `width` characters (folding here is much cheaper than rich's)."""
     return [text[i:i + width] for i in range(0, len(text), width)] or [""]
@@ -153,15 +168,13 @@ class TableFormatter:
         return table
 
     def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
-        from rich.console import Console
         from rich.table import Table
         from rich.text import Text
 
         from costctl.report.reconcile_common import money_short, pct, pct_text
 
         buf = io.StringIO()
-        console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
-                          width=opts.width or (None if opts.color else 150), highlight=False)
+        console = _wide_console(buf, opts)
         o, t = result.outcome, result.outcome.totals
         head = Text("Reconciliation", style="bold")
         head.append(f" of {', '.join(result.inputs)} against {result.config}\n")
@@ -200,7 +213,7 @@ class TableFormatter:
                         "delta $", "cause"):
                 top.add_column(col, justify="right" if col.endswith("$") else "left")
             for m in o.top:
-                top.add_row(Text(m.request_id), Text(safe(m.model_group)), Text(safe(m.deployment_id)[:16]),
+                top.add_row(Text(m.request_id), Text(safe(m.model_group)), Text(_short_id(m.deployment_id, opts)),
                             f"{m.prompt_tokens:,}/{m.completion_tokens:,}", money_short(m.recorded),
                             money_short(m.expected), money_short(m.delta), Text(m.cause, style="bold red"))
             console.print(top)
@@ -210,7 +223,6 @@ class TableFormatter:
         return buf.getvalue()
 
     def diff(self, result: DiffResult, opts: RenderOptions) -> str:
-        from rich.console import Console
         from rich.table import Table
         from rich.text import Text
 
@@ -218,8 +230,7 @@ class TableFormatter:
         from costctl.report.reconcile_common import money_short
 
         buf = io.StringIO()
-        console = Console(file=buf, force_terminal=opts.color, no_color=not opts.color,
-                          width=opts.width or (None if opts.color else 150), highlight=False)
+        console = _wide_console(buf, opts)
         console.print(Text(headline(result), style="bold"))
         console.print(Text(f"base {result.base_name} ({result.base_catalog.stamp_line()})\n"
                            f"head {result.head_name} ({result.catalog.stamp_line()})\n"
@@ -235,7 +246,7 @@ class TableFormatter:
                 for i, f in enumerate(rows):
                     first = i == 0
                     cells = [Text(c.kind if first else "", style=style), Text(safe(c.model_name) if first else ""),
-                             Text(safe(c.deployment_id)[:16] if first else "")]
+                             Text(_short_id(c.deployment_id, opts) if first else "")]
                     if f is None:
                         cells += [Text(f"{others} other field{'s' * (others != 1)} (--format json)"), Text(""), Text("")]
                     else:
