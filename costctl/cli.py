@@ -286,7 +286,7 @@ def reconcile(
     from costctl.errors import CostctlError
     from costctl.reconcile import Options
     from costctl.report import formatter
-    from costctl.report.common import RenderOptions
+    from costctl.report.common import RenderOptions, counted
 
     mapping: dict[str, str] = {}
     for item in map_ or []:
@@ -314,8 +314,8 @@ def reconcile(
         )
     t = result.outcome.totals
     _emit(formatter("reconcile", fmt.value).reconcile(result, RenderOptions(color=_color(output))), output)
-    sys.stderr.write(f"{t.rows_read:,} rows read: {t.rows_reconciled:,} reconciled, {t.rows_skipped:,} skipped; "
-                     f"{t.mismatched_rows:,} mismatched" + ("; " + "; ".join(result.failures) if result.failures else "")
+    sys.stderr.write(f"{counted(t.rows_read, 'row')} read: {t.rows_reconciled:,} reconciled, {t.rows_skipped:,} "
+                     f"skipped; {t.mismatched_rows:,} mismatched" + ("; " + "; ".join(result.failures) if result.failures else "")
                      + "\n")
     raise typer.Exit(1 if result.failed else 0)
 

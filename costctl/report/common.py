@@ -27,6 +27,11 @@ class RenderOptions:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 deployment`, `2 deployments`, `1,204 rows` (nouns that take an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def safe(text: Any) -> str:
     """A string from a config, a log or a catalog as it may be shown: secret-looking parts
     replaced, and control characters (terminal escapes, CR, LF) written as `\\x1b`, so that

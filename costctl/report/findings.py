@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 from costctl import __version__
 from costctl.choices import SEVERITY_RANK
 from costctl.report import jsontext
-from costctl.report.common import RenderOptions, safe
+from costctl.report.common import RenderOptions, counted, safe
 from costctl.results import ValidateResult, VerifyResult
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -25,19 +25,20 @@ def summary_line(result: ValidateResult) -> str:
     """`2 errors, 1 warning, 0 info in 2 files (fail on error: failed)`, for stderr."""
     s = result.summary
     word = "failed" if result.failed else "passed"
-    return (f"{s['error']} error{'s' * (s['error'] != 1)}, {s['warning']} warning{'s' * (s['warning'] != 1)}, "
-            f"{s['info']} info in {len(result.files)} file{'s' * (len(result.files) != 1)} "
-            f"({len(result.deployments)} deployments; fail on {result.fail_on}: {word})")
+    return (f"{counted(s['error'], 'error')}, {counted(s['warning'], 'warning')}, {s['info']} info in "
+            f"{counted(len(result.files), 'file')} ({counted(len(result.deployments), 'deployment')}; "
+            f"fail on {result.fail_on}: {word})")
 
 
 def verify_summary_line(result: VerifyResult) -> str:
     """`proxy http://… (LiteLLM 1.65.0): 3 errors, … (6 probes; fail on error: failed)`, for stderr."""
     s = result.summary
     word = "failed" if result.failed else "passed"
-    probes = f"{result.probes_sent} probes, {result.charges_verified} charges verified" if result.probes_sent else "no probes"
+    probes = (f"{counted(result.probes_sent, 'probe')}, {counted(result.charges_verified, 'charge')} verified"
+              if result.probes_sent else "no probes")
     return (f"proxy {result.proxy} (LiteLLM {result.version or 'version unknown'}): {s['error']} "
             f"error{'s' * (s['error'] != 1)}, {s['warning']} warning{'s' * (s['warning'] != 1)}, {s['info']} info "
-            f"({len(result.deployments)} deployments, {probes}; fail on {result.fail_on}: {word})")
+            f"({counted(len(result.deployments), 'deployment')}, {probes}; fail on {result.fail_on}: {word})")
 
 
 class TextFormatter:

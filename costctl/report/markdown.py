@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from costctl.pricing import MAIN_FIELDS, Price
-from costctl.report.common import SHORT_NAMES, UNIT_LABEL, RenderOptions, origin_text, price_text, safe, shown_fields
+from costctl.report.common import (
+    SHORT_NAMES,
+    UNIT_LABEL,
+    RenderOptions,
+    counted,
+    origin_text,
+    price_text,
+    safe,
+    shown_fields,
+)
 from costctl.report.table import priced_by
 from costctl.results import DiffResult, ReconcileResult, ShowResult, ValidateResult, VerifyResult
 
@@ -34,7 +43,7 @@ class MarkdownFormatter:
         zero = sum(1 for ep in eps if any(ep.prices[n].source == "none" for n in MAIN_FIELDS[:2]))
         custom = sum(1 for ep in eps if ep.custom)
         lines = [
-            f"**{len(eps)} deployments** in `{cell(result.config.path)}`: {custom} with custom prices, "
+            f"**{counted(len(eps), 'deployment')}** in `{cell(result.config.path)}`: {custom} with custom prices, "
             f"{zero} billing input or output at $0.",
             "",
             f"Prices in USD {UNIT_LABEL[opts.unit]}.",
@@ -65,8 +74,9 @@ class MarkdownFormatter:
         s = result.summary
         icon = "❌" if result.failed else "✅"
         lines = [
-            f"{icon} **costctl {result.command}**: {s['error']} errors, {s['warning']} warnings, {s['info']} info in "
-            f"{len(result.files)} files ({len(result.deployments)} deployments; fail on {result.fail_on}).",
+            f"{icon} **costctl {result.command}**: {counted(s['error'], 'error')}, {counted(s['warning'], 'warning')}, "
+            f"{s['info']} info in {counted(len(result.files), 'file')} "
+            f"({counted(len(result.deployments), 'deployment')}; fail on {result.fail_on}).",
             "",
         ]
         if isinstance(result, VerifyResult):

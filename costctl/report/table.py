@@ -11,6 +11,7 @@ from costctl.report.common import (
     SHORT_NAMES,
     UNIT_LABEL,
     RenderOptions,
+    counted,
     origin_text,
     price_text,
     safe,
@@ -234,7 +235,7 @@ class TableFormatter:
         console.print(Text(headline(result), style="bold"))
         console.print(Text(f"base {result.base_name} ({result.base_catalog.stamp_line()})\n"
                            f"head {result.head_name} ({result.catalog.stamp_line()})\n"
-                           f"{result.unchanged} deployments unchanged", style="dim"))
+                           f"{counted(result.unchanged, 'deployment')} unchanged", style="dim"))
         if result.changes:
             table = Table(title=Text("Price changes (per 1M tokens)"), title_justify="left")
             for col in ("change", "model_name", "deployment", "field", "old", "new"):
