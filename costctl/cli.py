@@ -544,6 +544,42 @@ def catalog_lookup(
         raise typer.Exit(1)
 
 
+# What --help shows for an option's value (typer would show the Python type: <str>, <int range>)
+_METAVARS = {
+    "--catalog": "SPEC", "--base-catalog": "SPEC", "--output": "FILE", "--mismatches-out": "FILE",
+    "--include-root": "DIR", "--since": "TIME", "--until": "TIME", "--tolerance-usd": "USD",
+    "--tolerance-pct": "PERCENT", "--fail-on-drift-usd": "USD", "--fail-on-drift-pct": "PERCENT",
+    "--fail-on-increase-usd": "USD", "--fail-on-increase-pct": "PERCENT", "--max-deviation": "PERCENT",
+    "--top": "N", "--concurrency": "N", "--retries": "N", "--timeout": "SECONDS", "--map": "FIELD=COLUMN",
+    "--select": "CODES", "--ignore": "CODES", "--usage": "LOG", "--proxy": "URL", "--key-env": "VARIABLE",
+    "--provider": "PROVIDER", "--settings": "FILE", "--litellm-version": "VERSION", "--group-by": "|".join(GROUP_KEYS),
+}
+
+
+def _name_values() -> None:
+    """Give every option that takes a value, and every argument, a readable name in --help."""
+    import inspect
+
+    from typer.models import ArgumentInfo, OptionInfo
+
+    commands = list(app.registered_commands) + [c for g in app.registered_groups if g.typer_instance
+                                                for c in g.typer_instance.registered_commands]
+    for command in commands:
+        if command.callback is None:
+            continue
+        for name, parameter in inspect.signature(command.callback).parameters.items():
+            info = parameter.default
+            if isinstance(info, OptionInfo) and info.metavar is None:
+                for decl in info.param_decls or ():
+                    if decl in _METAVARS:
+                        info.metavar = _METAVARS[decl]
+            elif isinstance(info, ArgumentInfo) and info.metavar is None:
+                info.metavar = name.upper().rstrip("S") + "..." if name.endswith("s") else name.upper()
+
+
+_name_values()
+
+
 def main() -> None:
     """Console-script entry: one error boundary. Exit 0/1 as the command decides, 2 with one
     `costctl: error: …` line for anything that stopped it (usage errors included), 130 on

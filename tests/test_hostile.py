@@ -349,3 +349,10 @@ def test_control_characters_and_formulas_in_names_are_neutralised(write):
     assert cells[0] == "evil\\x1b[31mred\\x0dx\\x0a=1+1" and cells[1] == "'@SUM(1+1)"
     fallback = run_cli("show", "examples/config.yaml", "--format", "csv").stdout
     assert ",same as input_cost_per_token" in fallback and "'=" not in fallback
+
+
+def test_help_names_option_values_in_words_not_python_types():
+    for command in ("show", "validate", "reconcile", "diff", "verify"):
+        options = run_cli(command, "--help").stdout.split("Options:")[1]
+        for python in ("<str>", "<int range>", "<list[str]>", "<float", "<list[model_group", "<path>"):
+            assert python not in options, (command, python)
