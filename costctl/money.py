@@ -20,3 +20,12 @@ def rounded(value: Decimal, places: Decimal) -> Decimal:
     with localcontext() as context:
         context.prec = max(context.prec, value.adjusted() - places.adjusted() + 2)
         return value.quantize(places)
+
+
+def readable(value: Decimal) -> str:
+    """A number for a message: `number`'s exact text, unless it runs past 24 characters (a
+    price of 1e999 has a thousand digits), then in scientific notation with 6 significant digits."""
+    text = number(value)
+    if len(text) <= 24:
+        return text
+    return f"{value:.6g}" if value.is_finite() else str(value)

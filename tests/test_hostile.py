@@ -356,3 +356,11 @@ def test_help_names_option_values_in_words_not_python_types():
         options = run_cli(command, "--help").stdout.split("Options:")[1]
         for python in ("<str>", "<int range>", "<list[str]>", "<float", "<list[model_group", "<path>"):
             assert python not in options, (command, python)
+
+
+def test_absurd_prices_read_short_in_messages(write):
+    config = write("c.yaml", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, "
+                             "input_cost_per_token: 1e999, output_cost_per_token: .nan}\n")
+    result = run_cli("validate", str(config))
+    assert result.returncode == 1 and "Decimal(" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) < 300, result.stdout

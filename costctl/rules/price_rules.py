@@ -9,7 +9,7 @@ from typing import Any
 
 from costctl.config.model import Deployment
 from costctl.config.yaml_source import YamlList, YamlMap
-from costctl.money import number
+from costctl.money import number, readable
 from costctl.pricing import (
     CACHE_READ,
     CUSTOM,
@@ -33,7 +33,7 @@ MILLION = Decimal(1_000_000)
 
 
 def _per_1m(value: Decimal | None) -> str:
-    return "$0" if value is None else f"${number(value * MILLION)} per 1M"
+    return "$0" if value is None else f"${readable(value * MILLION)} per 1M"
 
 
 def _custom_values(dep: Deployment) -> Iterator[tuple[str, YamlMap, str, Any, str]]:
@@ -95,21 +95,26 @@ def price_not_a_number(ctx: Context) -> Iterator[Hit]:
                 yield _hit(dep, tree, key, path, f"{key} is the YAML string '{value}', not a number: write "
                            f"{_plain_number(value)} (some LiteLLM versions and paths log string prices as $0)")
             elif written in ("bool", "null"):
-                yield _hit(dep, tree, key, path, f"{key} is {written} ({value!r}), not a price")
+                yield _hit(dep, tree, key, path, f"{key} is {written} ({_written(value)}), not a price")
             elif isinstance(value, (YamlMap, YamlList)):
                 kind = "a list" if isinstance(value, YamlList) else "a mapping"
                 yield _hit(dep, tree, key, path, f"{key} is {kind}, not a number: LiteLLM cannot load this "
                            "deployment's prices")
             elif written == "invalid":
-                yield _hit(dep, tree, key, path, f"{key} is {value!r}, which is not a number: LiteLLM cannot "
+                yield _hit(dep, tree, key, path, f"{key} is {_written(value)}, which is not a number: LiteLLM cannot "
                            "load this deployment's prices")
+
+
+def _written(value: Any) -> str:
+    """A config value as a message quotes it (`NaN`, `'abc'`, `True`), never a Python repr of a Decimal."""
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 def _plain_number(value: Any) -> str:
     number_, _ = parse_price(value)
     if number_ is None:
         return "a number"
-    text = number(number_)
+    text = readable(number_)
     return f"{text}" if "e" not in text.lower() else str(number_)
 
 
@@ -129,7 +134,7 @@ def negative_price(ctx: Context) -> Iterator[Hit]:
         for _where, tree, key, value, path in _custom_values(dep):
             number_, _ = parse_price(value)
             if number_ is not None and number_ < 0:
-                yield _hit(dep, tree, key, path, f"{key} is negative ({number(number_)}): every request lowers spend")
+                yield _hit(dep, tree, key, path, f"{key} is negative ({readable(number_)}): every request lowers spend")
 
 
 @rule("CST103", "price-unit-suspect", "error")
@@ -153,12 +158,12 @@ def price_unit_suspect(ctx: Context) -> Iterator[Hit]:
             if number_ is None or number_ <= 0:
                 continue
             if number_ > MAX_PER_TOKEN:
-                yield _hit(dep, tree, key, path, f"{key} is {number(number_)} USD per token = "
-                           f"${number(number_ * MILLION)} per 1M tokens: a per-1K or per-1M price in a per-token field? "
-                           f"(per 1M -> {number(number_ / MILLION)}, per 1K -> {number(number_ / 1000)})")
+                yield _hit(dep, tree, key, path, f"{key} is {readable(number_)} USD per token = "
+                           f"${readable(number_ * MILLION)} per 1M tokens: a per-1K or per-1M price in a per-token "
+                           f"field? (per 1M -> {readable(number_ / MILLION)}, per 1K -> {readable(number_ / 1000)})")
             elif number_ < MIN_PER_TOKEN:
-                yield _hit(dep, tree, key, path, f"{key} is {number(number_)} USD per token "
-                           f"(${number(number_ * MILLION)} per 1M tokens): divided once too often?")
+                yield _hit(dep, tree, key, path, f"{key} is {readable(number_)} USD per token "
+                           f"(${readable(number_ * MILLION)} per 1M tokens): divided once too often?")
 
 
 def _custom_price_line(ep: EffectivePrices, field: str) -> tuple[YamlMap | None, str | None, str]:
