@@ -364,3 +364,42 @@ def test_absurd_prices_read_short_in_messages(write):
     result = run_cli("validate", str(config))
     assert result.returncode == 1 and "Decimal(" not in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) < 300, result.stdout
+
+
+# -- fuzz: configs ------------------------------------------------------------------------------------
+
+_VALUES = st.sampled_from(["1e-6", "0.000002", "-1", ".nan", ".inf", "1e999", "[1, 2]", "{a: 1}", "null", "true",
+                           '"x"', "*anchor", "&anchor 0.5", "!!binary aGk=", "!!python/object:os.system x",
+                           "2026-11-01", "0x1F", "1_000", "'\x1b[31m'", "[[[[[]]]]]", '"sk-live-abcdefghijklmnop"'])
+_KEYS = st.sampled_from(["input_cost_per_token", "output_cost_per_token", "model", "base_model", "api_key",
+                         "tiered_pricing", "cache_read_input_token_cost", "<<", "model_info", "x"])
+
+
+def _deployment(entries: list[tuple[str, str]], name: str) -> str:
+    lines = [f"  - model_name: {name}", "    litellm_params:", "      model: openai/gpt-4o"]
+    lines += [f"      {key}: {value}" for key, value in entries]
+    return "\n".join(lines)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deployments=st.lists(st.lists(st.tuples(_KEYS, _VALUES), max_size=4), max_size=4),
+       head=st.sampled_from(["", "include: [missing.yaml]\n", "include: [c.yaml]\n", "x: &anchor 1\n",
+                             "litellm_settings: {cost_discount_config: {openai: 2}}\n", "\t"]),
+       tail=st.sampled_from(["", "\n  - oops", "\nmodel_list: []", "\n: :", "\n- [", "\n\x00"]))
+def test_fuzz_configs(tmp_path, deployments, head, tail):
+    path = tmp_path / "c.yaml"
+    body = "\n".join(_deployment(entries, f"m{i}") for i, entries in enumerate(deployments))
+    path.write_bytes((head + "model_list:\n" + body + tail + "\n").encode("utf-8", "surrogatepass"))
+    for command in (["show", "--format", "json"], ["show"], ["validate"], ["validate", "--format", "sarif"]):
+        result = run_cli(command[0], str(path), *command[1:])
+        assert result.returncode in (0, 1, 2), result.returncode
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+        if result.returncode == 2:
+            assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == "", result.stderr
+        assert "sk-live-abcdefghijklmnop" not in result.stdout + result.stderr
+
+
+def test_a_character_yaml_refuses_is_one_line_with_its_position(write):
+    path = write("c.yaml", 'model_list:\n  - model_name: "a\x1b[31m"\n')
+    one_error_line(run_cli("show", str(path)), f"{path}:2:19:", "U+001B")

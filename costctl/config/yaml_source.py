@@ -294,8 +294,14 @@ def load_yaml(path: Path, shown: str | None = None, limit: int | None = None) ->
         if mark is not None:
             raise CostctlError(f"YAML syntax error: {problem}", shown, mark.line + 1, mark.column + 1) from None
         raise CostctlError(f"YAML syntax error: {problem}", shown) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, by offset in the text
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        raise CostctlError(f"YAML does not allow the character U+{char:04X} ({exc.reason}): write it "
+                           "escaped in a double-quoted string", shown, line, column) from None
     except yaml.YAMLError as exc:
-        raise CostctlError(f"YAML error: {exc}", shown) from None
+        raise CostctlError(f"YAML error: {' '.join(str(exc).split())}", shown) from None
     builder = _Builder(shown)
     builder.text = text
     if node is None:
