@@ -20,7 +20,7 @@ GROUPS = GROUP_KEYS
 def render(dialect: sql.Dialect) -> str:
     tol = sql.Tolerance.of(Decimal("1e-9"), Decimal("0.0001"))
     since, until = datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc)
-    skips = "".join(f"-- skipped: {reason}\n{query};\n\n" for reason, query in sql.window_skips(since, until))
+    skips = "".join(f"-- skipped: {reason}\n{query};\n\n" for (reason, _detail), query in sql.window_skips(since, until))
     return (skips + "-- repeated request_ids: all but the first\n" + sql.repeats(dialect) + ";\n\n"
             "-- the rows to price\n" + sql.without("v0", "dup") + ";\n\n"
             "-- billed token counts\n" + sql.billed("SELECT * FROM parsed") + ";\n\n"

@@ -85,6 +85,14 @@ JOIN_GROUP_KEYS: dict[str, Callable[[str, str, str, str, JoinedDeployment], str]
     "model": lambda model_id, group, model, provider, p: model or NONE,
     "provider": lambda model_id, group, model, provider, p: provider or p.provider or NONE,
 }
+def key_product(parts: list[list[str]]) -> list[tuple[str, ...]]:
+    """Every group key from the values of each part (a row with several tags is in several)."""
+    keys: list[tuple[str, ...]] = [()]
+    for values in parts:
+        keys = [k + (v,) for k in keys for v in values]
+    return keys
+
+
 # Keys that are a row's own text column, NONE when empty (SpendRow attribute by key)
 ROW_GROUP_KEYS = {"team": "team_id", "api_key": "api_key", "user": "user"}
 # and two of their own: "day" (startTime's UTC date) and "tag" (a row counts once per request tag)
@@ -184,13 +192,15 @@ class Ledger:
 
     def example(self, source: int, line: int, reason: str, detail: str) -> None:
         examples = self._examples
-        if len(examples) < SKIP_EXAMPLES:
-            examples.append((source, line, reason, detail))
-            return
         examples.append((source, line, reason, detail))
         if len(examples) > 4 * SKIP_EXAMPLES:  # trimmed now and then, not on every skip
             examples.sort()
             del examples[SKIP_EXAMPLES:]
+
+    def skip_row(self, source: int, line: int, reason: str, detail: str) -> None:
+        """One row skipped, kept as an example if it is among the first."""
+        self.skip(reason)
+        self.example(source, line, reason, detail)
 
     def reconciled(self, n: int, prompt: int, completion: int, recorded: Decimal, expected: Decimal,
                    cause: str | None, drift: Decimal, unpriced: bool) -> None:

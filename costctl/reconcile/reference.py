@@ -24,6 +24,7 @@ from costctl.reconcile.model import (
     Mismatch,
     Options,
     Outcome,
+    key_product,
     window_skip,
 )
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
@@ -63,8 +64,7 @@ class Reconciler:
         self._only_model_group = options.group_by == ("model_group",)
 
     def skip(self, line: int, reason: str, detail: str) -> None:
-        self.ledger.skip(reason)
-        self.ledger.example(len(self.names), line, reason, detail)
+        self.ledger.skip_row(len(self.names), line, reason, detail)
 
     def feed(self, source: Source, mapping: dict[str, str] | None = None,
              on_read: Callable[[int, int], None] | None = None) -> None:
@@ -133,7 +133,7 @@ class Reconciler:
             cause = "unknown-deployment"
         elif not self.within(row.spend, expected):
             cause = self.cause(row, priced, expected)
-        drift = abs(row.spend - expected)
+        drift = abs(row.spend - expected) if cause is not None else ZERO  # kept for mismatches only
         pt, ct = usage.prompt_tokens, usage.completion_tokens
         self.ledger.reconciled(1, pt, ct, row.spend, expected, cause, drift, unpriced)
         for key in self.group_keys(row, priced):
@@ -195,11 +195,7 @@ class Reconciler:
         """The keys of every group the row counts in (a row with several tags is in several)."""
         if self._only_model_group:  # the default, on the hot path
             return ((row.model_group or priced.model_group or NONE,),)
-        values = [GROUP_KEY_FUNCTIONS[name](row, priced) for name in self.options.group_by]
-        keys: list[tuple[str, ...]] = [()]
-        for options in values:
-            keys = [k + (v,) for k in keys for v in options]
-        return keys
+        return key_product([GROUP_KEY_FUNCTIONS[name](row, priced) for name in self.options.group_by])
 
     def outcome(self) -> Outcome:
         top = [m for _rank, m in sorted(self.top, key=lambda item: item[0], reverse=True)]

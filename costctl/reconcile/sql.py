@@ -212,12 +212,13 @@ def group_key(name: str, dialect: Dialect) -> str:
     raise ValueError(f"--group-by {name} has no SQL")
 
 
-def window_skips(since: datetime | None, until: datetime | None, rows: str = "r") -> list[tuple[str, str]]:
-    """(skip reason, SQL selecting the src, ord of the parsed `rows` it skips) for --since/--until,
-    in the reference's order (model.window_skip)."""
-    return [(MISSING_TIMESTAMP[0], f"SELECT src, ord FROM {rows} WHERE fast AND ts IS NULL"),
-            (OUTSIDE_WINDOW[0], f"SELECT src, ord FROM {rows} WHERE fast AND ts IS NOT NULL AND NOT "
-                                f"{window(since, until)}")]
+def window_skips(since: datetime | None, until: datetime | None,
+                 rows: str = "r") -> list[tuple[tuple[str, str], str]]:
+    """((skip reason, detail), SQL selecting the src, ord of the parsed `rows` it skips) for
+    --since/--until, in the reference's order (model.window_skip)."""
+    return [(MISSING_TIMESTAMP, f"SELECT src, ord FROM {rows} WHERE fast AND ts IS NULL"),
+            (OUTSIDE_WINDOW, f"SELECT src, ord FROM {rows} WHERE fast AND ts IS NOT NULL AND NOT "
+                             f"{window(since, until)}")]
 
 
 def _grouped(dialect: Dialect, columns: int) -> str:

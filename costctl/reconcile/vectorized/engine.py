@@ -14,13 +14,12 @@ from costctl.reconcile import sql
 from costctl.reconcile.model import (
     AZURE_DETAIL,
     JOIN_GROUP_KEYS,
-    MISSING_TIMESTAMP,
-    OUTSIDE_WINDOW,
     SKIP_EXAMPLES,
     Ledger,
     Mismatch,
     Options,
     Outcome,
+    key_product,
 )
 from costctl.reconcile.pricer import Pricer, ResponseModelUnknown
 from costctl.reconcile.vectorized.limits import Unsupported, memory_limit, unsupported_reason
@@ -106,9 +105,8 @@ class VectorizedReconciler:
         window = "true"
         if opts.windowed:
             window = sql.window(opts.since, opts.until)
-            details = dict((MISSING_TIMESTAMP, OUTSIDE_WINDOW))
-            for reason, query in sql.window_skips(opts.since, opts.until):
-                self.sql_skips(con, query, reason, details[reason])
+            for (reason, detail), query in sql.window_skips(opts.since, opts.until):
+                self.sql_skips(con, query, reason, detail)
         names = ", ".join(PARSED_NAMES)
         plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
         con.execute("CREATE VIEW v0 AS " + sql.billed(
@@ -192,7 +190,7 @@ class VectorizedReconciler:
             key, (cause, unpriced, n, pt, ct, recorded, expected, drift) = tuple(row[:width]), row[width:]
             recorded, expected, pt, ct = dec(recorded), dec(expected), int(pt), int(ct)
             ledger.reconciled(n, pt, ct, recorded, expected, cause, dec(drift), unpriced)
-            for one in _keys(key):
+            for one in key_product([part if isinstance(part, list) else [part] for part in key]):
                 ledger.grouped(one, n, pt, ct, recorded, expected, n if cause is not None else 0,
                                n if unpriced else 0)
         unbalanced = ledger.unbalanced()
@@ -216,10 +214,3 @@ class VectorizedReconciler:
         return Mismatch(abs(recorded - expected), (src, line), rid, self.sources[src - 1].name, line, group,
                         deployment, model, pt, ct, recorded, expected, cause)
 
-
-def _keys(key: tuple[Any, ...]) -> list[tuple[str, ...]]:
-    """The groups a row of sums counts in: a list-valued part (its tags) gives one group each."""
-    keys: list[tuple[str, ...]] = [()]
-    for part in key:
-        keys = [k + (v,) for k in keys for v in (part if isinstance(part, list) else (part,))]
-    return keys

@@ -36,10 +36,6 @@ class Scan:
     def line(self, src: int, ord: int) -> int:
         return self.lines[src](ord)
 
-    def skip(self, src: int, line: int, reason: str, detail: str) -> None:
-        self.ledger.skip(reason)
-        self.ledger.example(src, line, reason, detail)
-
     def add(self, index: int, source: Source, mapping: dict[str, str], on_read: OnRead | None) -> None:
         """Read source number `index` (from 1) into r, then its slow rows into s."""
         con = self.con
@@ -51,7 +47,7 @@ class Scan:
 
         def skip(line: int, reason: str, detail: str) -> None:  # a row the scan refused
             self.ledger.totals.rows_read += 1
-            self.skip(index, line, reason, detail)
+            self.ledger.skip_row(index, line, reason, detail)
 
         self.lines[index] = scan.lines(con, index, source, offset, skip)
         counted = con.execute("SELECT count(fast), count(*) FILTER (WHERE NOT fast) FROM r0 WHERE src = ?",
@@ -68,18 +64,18 @@ class Scan:
             try:
                 row = to_record(scan.raw(source, payload, line, mapping), source.name, line, self.need_time)
             except Skip as skip_:
-                self.skip(index, line, skip_.reason, skip_.detail)
+                self.ledger.skip_row(index, line, skip_.reason, skip_.detail)
                 continue
             left_out = window_skip(row.start_time, self.options)
             if left_out is not None:
-                self.skip(index, line, *left_out)
+                self.ledger.skip_row(index, line, *left_out)
                 continue
             tags = ""
             if by_tag:
                 try:
                     listed = tags_of(row)
                 except Skip as skip_:
-                    self.skip(index, line, skip_.reason, skip_.detail)
+                    self.ledger.skip_row(index, line, skip_.reason, skip_.detail)
                     continue
                 tags = json.dumps(listed) if listed else ""
             rows.append((index, ord, *columns_of(row, self.dialect, tags)))
