@@ -144,12 +144,15 @@ def reconcile(
     include_root: str | Path | None = None,
     engine: str = "auto",
     strict: bool = False,
+    table: str = '"LiteLLM_SpendLogs"',
+    statement_timeout: float = 600,
 ) -> ReconcileResult:
     """Recompute every logged request's cost from the config and compare it with `spend`, on
     the engine `engine` chooses (auto: DuckDB for large files it can read exactly). With
     `strict`, any skipped row makes the result untrustworthy: CostctlError."""
     from costctl.reconcile import SEVERE_CAUSES, Options, Pricer, front
     from costctl.usage import open_source
+    from costctl.usage.postgres import Settings
 
     opts = options or Options()
     if opts.since is not None and opts.until is not None and opts.since >= opts.until:
@@ -157,7 +160,9 @@ def reconcile(
                            "no row could fall in that window")
     cfg = load_config(config_path, include_root=include_root)
     cat = load_catalog(catalog)
-    outcome, sources = front.run(Pricer(cfg, cat), lambda: [open_source(path, input_format) for path in logs], opts,
+    settings = Settings(table, statement_timeout, opts.since, opts.until)
+    outcome, sources = front.run(Pricer(cfg, cat), lambda: [open_source(path, input_format, settings) for path in logs],
+                                 opts,
                                  engine=engine, mapping=mapping, mismatches_out=mismatches_out, on_read=on_read)
     t = outcome.totals
     if strict and t.rows_skipped:
@@ -208,6 +213,8 @@ def diff(
     input_format: str | None = None,
     fail_on_increase_pct: Decimal | None = None,
     fail_on_increase_usd: Decimal | None = None,
+    table: str = '"LiteLLM_SpendLogs"',
+    statement_timeout: float = 600,
 ) -> DiffResult:
     """Deployments added, removed and repriced from BASE to HEAD (config paths or git:REF:PATH),
     and, with usage rows, what they cost under each config."""
@@ -217,6 +224,7 @@ def diff(
     from costctl.diff.front import project
     from costctl.reconcile import Pricer
     from costctl.usage import open_source
+    from costctl.usage.postgres import Settings
 
     if (fail_on_increase_pct is not None or fail_on_increase_usd is not None) and not usage:
         raise CostctlError("--fail-on-increase-* needs --usage: without usage rows there is no projection")
@@ -234,7 +242,8 @@ def diff(
         context.prec = 60
         if usage:
             projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
-            projection = project(projector, lambda: [open_source(path, input_format) for path in usage])
+            settings = Settings(table, statement_timeout)
+            projection = project(projector, lambda: [open_source(path, input_format, settings) for path in usage])
         failures = []
         if projection is not None:
             pct = projection.delta_pct

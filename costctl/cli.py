@@ -241,7 +241,8 @@ def _time(value: Optional[str], option: str) -> Optional["datetime"]:
 @app.command()
 def reconcile(
     config: Path = typer.Argument(..., help="LiteLLM proxy config (config.yaml).", show_default=False),
-    logs: list[str] = typer.Argument(..., help="Spend logs: CSV, JSONL or JSON (.gz too), Parquet; '-' for stdin.",
+    logs: list[str] = typer.Argument(..., help="Spend logs: CSV, JSONL or JSON (.gz too), Parquet; '-' for stdin; "
+                                     "or LiteLLM's PostgreSQL: postgresql://USER@HOST:PORT/DB.",
                                      show_default=False),
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
     fmt: ReconcileFormat = typer.Option(ReconcileFormat("table"), "--format", "-f", help="Output format."),
@@ -263,6 +264,10 @@ def reconcile(
                                                        help="Force the log format (default: from name and content)."),
     map_: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN: read FIELD (spend, model_group, "
                                              "prompt_tokens, ...) from COLUMN of another export (repeatable)."),
+    table: str = typer.Option('"LiteLLM_SpendLogs"', "--table", help="For a postgresql:// log: the table to "
+                              "read (schema-qualified names allowed)."),
+    statement_timeout: float = typer.Option(600, "--statement-timeout", min=0.001, help="For a postgresql:// "
+                                            "log: cancel any query running longer than this many seconds."),
     engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB, for large logs; python: the "
                                   "row-by-row reference; auto: vectorized for CSV, JSONL and Parquet input over "
                                   "16 MB (stdin included)."),
@@ -311,6 +316,7 @@ def reconcile(
             fail_on_drift_usd=_decimal(fail_on_drift_usd, "--fail-on-drift-usd"),
             fail_on_drift_pct=_decimal(fail_on_drift_pct, "--fail-on-drift-pct"),
             mismatches_out=out_file, on_read=on_read, engine=engine.value, strict=strict,
+            table=table, statement_timeout=statement_timeout,
         )
     t = result.outcome.totals
     _emit(formatter("reconcile", fmt.value).reconcile(result, RenderOptions(color=_color(output))), output)
@@ -327,6 +333,10 @@ def diff(
     head: str = typer.Argument(..., help="The config after: a path, or git:REF:PATH.", show_default=False),
     usage: Optional[list[str]] = typer.Option(None, "--usage", help="Spend logs (as for reconcile, repeatable): "
                                               "project their traffic's cost under both configs."),
+    table: str = typer.Option('"LiteLLM_SpendLogs"', "--table", help="For a postgresql:// log: the table to "
+                              "read (schema-qualified names allowed)."),
+    statement_timeout: float = typer.Option(600, "--statement-timeout", min=0.001, help="For a postgresql:// "
+                                            "log: cancel any query running longer than this many seconds."),
     catalog: str = typer.Option("bundled", "--catalog", help="Catalog for HEAD. " + CATALOG_HELP),
     base_catalog: Optional[str] = typer.Option(None, "--base-catalog",
                                                help="Catalog for BASE (default: the same as --catalog)."),
@@ -357,7 +367,8 @@ def diff(
     _refuse([output], [base, head, *(usage or [])])
     result = api.diff(base, head, usage=usage, catalog=catalog, base_catalog=base_catalog,
                       fail_on_increase_pct=_decimal(fail_on_increase_pct, "--fail-on-increase-pct"),
-                      fail_on_increase_usd=_decimal(fail_on_increase_usd, "--fail-on-increase-usd"))
+                      fail_on_increase_usd=_decimal(fail_on_increase_usd, "--fail-on-increase-usd"),
+                      table=table, statement_timeout=statement_timeout)
     _emit(formatter("diff", fmt.value).diff(result, RenderOptions(color=_color(output))), output)
     if result.failures:
         sys.stderr.write("; ".join(result.failures) + "\n")
@@ -552,7 +563,8 @@ _METAVARS = {
     "--fail-on-increase-usd": "USD", "--fail-on-increase-pct": "PERCENT", "--max-deviation": "PERCENT",
     "--top": "N", "--concurrency": "N", "--retries": "N", "--timeout": "SECONDS", "--map": "FIELD=COLUMN",
     "--select": "CODES", "--ignore": "CODES", "--usage": "LOG", "--proxy": "URL", "--key-env": "VARIABLE",
-    "--provider": "PROVIDER", "--settings": "FILE", "--litellm-version": "VERSION", "--group-by": "|".join(GROUP_KEYS),
+    "--provider": "PROVIDER", "--table": "TABLE", "--statement-timeout": "SECONDS",
+    "--settings": "FILE", "--litellm-version": "VERSION", "--group-by": "|".join(GROUP_KEYS),
 }
 
 
@@ -574,7 +586,13 @@ def _name_values() -> None:
                     if decl in _METAVARS:
                         info.metavar = _METAVARS[decl]
             elif isinstance(info, ArgumentInfo) and info.metavar is None:
-                info.metavar = name.upper().rstrip("S") + "..." if name.endswith("s") else name.upper()
+                info.metavar = name.upper().rstrip("S") if name.endswith("s") else name.upper()
+    # Typer also prints an argument's Python type after its name (CONFIG <path>, BASE <str>);
+    # the argument's help already says what it takes.
+    from typer import core
+
+    if hasattr(core.TyperArgument, "display_type_rich"):
+        core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 
 _name_values()

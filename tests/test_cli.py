@@ -150,7 +150,7 @@ def test_cli_choices_are_the_core_registries():
     from costctl.reconcile.reference import GROUP_KEY_FUNCTIONS
     from costctl.usage.readers import READERS
 
-    assert set(READERS) == set(LOG_FORMATS)
+    assert set(READERS) == {*LOG_FORMATS, "postgres"}  # --input-format names file formats; a database is read as a table
     assert set(GROUP_KEY_FUNCTIONS) == set(GROUP_KEYS)
     # one rule per key, in model.py, for both engines: from the join, a row's own column, or day/tag
     from costctl.reconcile import sql

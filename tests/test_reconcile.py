@@ -463,7 +463,7 @@ def test_a_new_source_kind_is_one_registry_entry_and_one_reader(monkeypatch):
         for line, row in enumerate(rows, start=1):
             yield line, row if row["request_id"] else _Skip("missing-request-id", "request_id is empty")
 
-    def open_db(spec, forced):
+    def open_db(spec, forced, settings):
         return readers.Source(spec, "fakedb", False, None, lambda: _io.BytesIO(b""))
 
     monkeypatch.setattr(readers, "SOURCE_KINDS", [("fakedb", lambda s: s.startswith("fakedb://"), open_db),

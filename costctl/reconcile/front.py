@@ -20,9 +20,12 @@ AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this the reference engine is as fast 
 
 
 def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
-    """`vectorized` or `python` for `--engine auto|vectorized|python` and these inputs."""
+    """`vectorized`, `pushdown` or `python` for `--engine auto|vectorized|python` and these
+    inputs: a PostgreSQL table is priced in the database (pushdown, the set-based engine there)."""
     if engine == "python":
         return "python"
+    if sources and all(s.format == "postgres" for s in sources):
+        return "pushdown" if len(sources) == 1 else "python"
     from costctl.reconcile.vectorized import available, unsupported_reason
 
     if engine == "vectorized":
@@ -44,11 +47,18 @@ def readable(sources: list[Source], engine: str) -> Iterator[list[Source]]:
     """The sources, streams (stdin, pipes) spooled to temporary files unless the reference
     engine is asked for: DuckDB reads files, and a fallback must read the input again. The
     files go when the run ends."""
-    if engine == "python" or all(s.path is not None for s in sources):
+    if engine == "python" or not any(s.is_stream for s in sources):
         yield sources
         return
     with tempfile.TemporaryDirectory(prefix="costctl-spool-") as folder:
-        yield [spool(s, folder) for s in sources]
+        yield [spool(s, folder) if s.is_stream else s for s in sources]
+
+
+def _reset(mismatches_out: IO[str] | None) -> None:
+    """Empty the mismatch file an engine that gave up had begun (the fallback writes it whole)."""
+    if mismatches_out is not None and mismatches_out.tell():
+        mismatches_out.seek(0)
+        mismatches_out.truncate()
 
 
 def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Options, *, engine: str = "auto",
@@ -59,7 +69,19 @@ def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Optio
     # Sums of a million spends need more than Decimal's default 28 digits to stay exact.
     with localcontext() as context, readable(open_sources(), engine) as sources:
         context.prec = 60
-        if choose_engine(engine, sources, options) == "vectorized":
+        chosen = choose_engine(engine, sources, options)
+        if chosen == "pushdown":
+            from costctl.reconcile.pushdown import PushdownReconciler
+            from costctl.reconcile.vectorized import Unsupported
+
+            try:
+                return PushdownReconciler(pricer, options, on_mismatch).run(sources, mapping, on_read), sources
+            except Unsupported as exc:
+                if engine == "vectorized":
+                    raise CostctlError(f"--engine vectorized cannot price this table in the database: {exc}; "
+                                       "use --engine python") from None
+                _reset(mismatches_out)
+        if chosen == "vectorized":
             from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
 
             try:
@@ -68,9 +90,7 @@ def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Optio
                 if engine == "vectorized":
                     raise CostctlError(f"--engine vectorized cannot reconcile this input exactly: {exc}; "
                                        "use --engine python") from None
-                if mismatches_out is not None and mismatches_out.tell():
-                    mismatches_out.seek(0)
-                    mismatches_out.truncate()
+                _reset(mismatches_out)
         reconciler = Reconciler(pricer, options, on_mismatch)
         for source in sources:
             reconciler.feed(source, mapping, on_read)

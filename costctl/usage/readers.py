@@ -19,10 +19,11 @@ import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
 from costctl.errors import CostctlError
+from costctl.usage import postgres
 from costctl.usage.record import FIELDS, JOIN_COLUMNS, REQUIRED, Skip, SpendRow, to_record
 
 # The longest spend-log record read (a CSV record, a JSONL line): LiteLLM's rows are a few KB,
@@ -71,11 +72,24 @@ class Source:
     _opener: Callable[[], BinaryIO]
     path: str | None = None  # a file other readers (DuckDB) may open themselves
 
+    @property
+    def is_stream(self) -> bool:
+        """Bytes that can be read once (stdin, a pipe): a file must be made of them to read twice."""
+        return self.path is None and self.format in READERS and self.format != "postgres"
+
     def open_bytes(self, on_read: Callable[[int], None] | None = None) -> IO[bytes]:
         raw = io.BufferedReader(CountingReader(self._opener(), on_read), 1 << 20)
         if self.gzipped:
             return _OwningGzip(raw)  # type: ignore[return-value]
         return raw
+
+
+@dataclass
+class DatabaseSource(Source):
+    """A table of LiteLLM's PostgreSQL (usage/postgres.py); its name shows no password."""
+
+    uri: str = ""
+    settings: postgres.Settings = field(default_factory=postgres.Settings)
 
 
 class _OwningGzip(gzip.GzipFile):
@@ -111,20 +125,39 @@ def _stream_source(name: str, raw: Any, forced: str | None) -> Source:
     return Source(name, forced or _sniff(head), gzipped, None, lambda: buffered)
 
 
-def open_source(spec: str, forced: str | None = None) -> Source:
+def open_source(spec: str, forced: str | None = None, settings: postgres.Settings | None = None) -> Source:
     """The source `spec` names (the first kind in SOURCE_KINDS that claims it), its format
-    worked out without reading more than its first bytes."""
+    worked out without reading more than its first bytes; `settings` for a database."""
     for _kind, claims, opener in SOURCE_KINDS:
         if claims(spec):
-            return opener(spec, forced)
+            return opener(spec, forced, settings or postgres.Settings())
     raise CostctlError("no source kind reads this", spec)  # unreachable: files claim everything
 
 
-def _open_stdin(_spec: str, forced: str | None) -> Source:
+def _open_stdin(_spec: str, forced: str | None, _settings: postgres.Settings) -> Source:
     return _stream_source("<stdin>", sys.stdin.buffer, forced)
 
 
-def _open_file(path: str, forced: str | None) -> Source:
+def _open_database(uri: str, forced: str | None, settings: postgres.Settings) -> Source:
+    name = f"{postgres.shown_uri(uri)}#{settings.table.replace(chr(34), '')}"
+    if forced is not None:
+        raise CostctlError("--input-format is for files; a database is read as a table", name)
+
+    def no_bytes() -> BinaryIO:
+        raise CostctlError("a database has no bytes to read", name)
+
+    return DatabaseSource(name, "postgres", False, None, no_bytes, uri=uri, settings=settings)
+
+
+def read_database(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
+    assert isinstance(source, DatabaseSource)
+    rename = renamer(mapping)
+    for number, row in postgres.read_rows(source.uri, source.name, source.settings, mapping,
+                                          lambda found: check_columns(found, source, mapping)):
+        yield number, rename(row)
+
+
+def _open_file(path: str, forced: str | None, _settings: postgres.Settings) -> Source:
     """A file, or a pipe named like one (`<(zcat logs.gz)`)."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
@@ -196,9 +229,9 @@ def renamer(mapping: Mapping[str, str]) -> Callable[[Mapping[str, Any]], Mapping
 
     def rename(row: Mapping[str, Any]) -> Mapping[str, Any]:
         out = dict(row)
-        for field, column in mapping.items():
+        for name, column in mapping.items():
             if column in row:
-                out[field] = row[column]
+                out[name] = row[column]
         return out
 
     return rename
@@ -460,17 +493,18 @@ def read_parquet(source: Source, mapping: Mapping[str, str], on_read: Callable[[
     con.close()
 
 
-# Where spend logs come from, by how they are named: (kind, claims the spec, opens it). A new
-# kind (LiteLLM's PostgreSQL, `postgresql://...`) is one entry here, before "file", plus a reader
-# in READERS for the format its Source declares; the DuckDB engine reads files only
-# (vectorized.unsupported_reason sends any other source to the reference engine).
-SOURCE_KINDS: list[tuple[str, Callable[[str], bool], Callable[[str, str | None], Source]]] = [
+# Where spend logs come from, by how they are named: (kind, claims the spec, opens it). A kind is
+# one entry here, before "file", plus a reader in READERS for the format its Source declares; the
+# DuckDB engine reads files only (vectorized.unsupported_reason), a database is priced in the
+# database (reconcile/pushdown.py) or read row by row.
+SOURCE_KINDS: list[tuple[str, Callable[[str], bool], Callable[[str, str | None, postgres.Settings], Source]]] = [
     ("stdin", lambda spec: spec == "-", _open_stdin),
+    ("postgres", postgres.claims, _open_database),
     ("file", lambda spec: True, _open_file),
 ]
 
 READERS: dict[str, Callable[..., Iterator[Row]]] = {"csv": read_csv, "jsonl": read_jsonl, "json": read_json,
-                                                   "parquet": read_parquet}
+                                                   "parquet": read_parquet, "postgres": read_database}
 
 
 def read_rows(source: Source, mapping: Mapping[str, str] | None = None,

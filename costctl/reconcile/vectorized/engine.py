@@ -45,6 +45,27 @@ class _Unjoined:
 _UNJOINED = _Unjoined()
 
 
+def key_row(pricer: Pricer, prices: PriceTables, join_key: tuple[str, str, str, str]) -> tuple[Any, ...]:
+    """The row of the join-key table k for one distinct (model_id, model_group, model, provider):
+    how it is priced (pid 0: not priced, its rows are skipped) and the group keys it gives."""
+    model_id, group, model, provider = (value.strip() for value in join_key)
+    azure = None
+    try:
+        p, unknown = pricer.join(model_id, group, model, provider)
+    except ResponseModelUnknown as exc:
+        p, unknown, azure = None, False, exc.args[0]
+    keys = [JOIN_GROUP_KEYS[name](model_id, group, model, provider, p or _UNJOINED)
+            for name in ("model_group", "deployment", "model", "provider")]
+    return (*join_key, prices.plan_id(p) if p is not None else 0, unknown, azure, bool(p and p.unpriced),
+            bool(p and p.custom and p.default_entry is not None), *keys, group, model)
+
+
+# the columns of k, for every dialect
+K_COLUMNS = ("mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, pid INTEGER, unknown BOOLEAN, azure VARCHAR, "
+             "unpriced BOOLEAN, has_default BOOLEAN, g_model_group VARCHAR, g_deployment VARCHAR, g_model VARCHAR, "
+             "g_provider VARCHAR, mm_group VARCHAR, mm_model VARCHAR")
+
+
 class VectorizedReconciler:
     """Reconciles whole sources at once; `run` returns the reference engine's Outcome."""
 
@@ -155,27 +176,11 @@ class VectorizedReconciler:
     def _join_keys(self, con: Any) -> None:
         """k: each distinct join key -> how it is priced (pid: deployments priced alike share one)
         and the group keys it gives; then the rates of every pid rows use."""
-        con.execute("CREATE TABLE k (mid VARCHAR, mg VARCHAR, mdl VARCHAR, prov VARCHAR, pid INTEGER, unknown BOOLEAN, "
-                    "azure VARCHAR, unpriced BOOLEAN, has_default BOOLEAN, g_model_group VARCHAR, g_deployment VARCHAR, "
-                    "g_model VARCHAR, g_provider VARCHAR, mm_group VARCHAR, mm_model VARCHAR)")
+        con.execute(f"CREATE TABLE k ({K_COLUMNS})")
         reader = con.cursor()
         cursor = reader.execute("SELECT DISTINCT mid, mg, mdl, prov FROM v")
         while batch := cursor.fetchmany(20_000):  # a log of unknown model_ids has as many keys as rows
-            k_rows = []
-            for join_key in batch:
-                model_id, group, model, provider = (value.strip() for value in join_key)
-                azure = None
-                try:
-                    priced, unknown = self.pricer.join(model_id, group, model, provider)
-                except ResponseModelUnknown as exc:
-                    priced, unknown, azure = None, False, exc.args[0]
-                p = priced
-                keys = [JOIN_GROUP_KEYS[name](model_id, group, model, provider, p or _UNJOINED)
-                        for name in ("model_group", "deployment", "model", "provider")]
-                k_rows.append((*join_key, self.prices.plan_id(p) if p is not None else 0, unknown, azure,
-                               bool(p and p.unpriced), bool(p and p.custom and p.default_entry is not None),
-                               *keys, group, model))
-            load_rows(con, "k", k_rows, self.folder)
+            load_rows(con, "k", [key_row(self.pricer, self.prices, join_key) for join_key in batch], self.folder)
         reader.close()
         self.prices.rate_table(f"SELECT DISTINCT k.pid, {RATE_KEYS} FROM v JOIN k USING (mid, mg, mdl, prov) "
                                "WHERE k.pid > 0")

@@ -38,6 +38,8 @@ def available() -> bool:
 def unsupported_reason(sources: list[Source], options: Options) -> str | None:
     """Why these inputs need the reference engine, or None."""
     for source in sources:
+        if source.format == "postgres":
+            return f"{source.name} is a PostgreSQL table (priced in the database, or read row by row)"
         if source.path is None:
             return f"{source.name} is a stream (stdin or a pipe)"
         if source.format not in FORMATS:

@@ -34,21 +34,26 @@ class PriceTables:
 
     def rate_table(self, keys: str) -> None:
         """t: the folded rates of each (pid, rate keys) that `keys` selects, per prompt-size interval."""
+        t_rows = self.rate_rows(self.con.execute(keys).fetchall())
+        rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
+        key_columns = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
+        self.con.execute(f"CREATE TABLE t (pid INTEGER, {key_columns}, lo BIGINT, hi BIGINT, {rates})")
+        load_rows(self.con, "t", t_rows, self.folder)
+
+    def rate_rows(self, keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The rows of t for these (pid, rate keys); sets `skip_terms`: terms that cannot add to
+        any row (a rate 0 in every plan, or modality counts no row has: only table s has them)."""
         t_rows: list[tuple[Any, ...]] = []
-        for pid, *facts in self.con.execute(keys).fetchall():
+        for pid, *facts in keys:
             t_rows.extend((pid, *facts, *row) for row in self._intervals(self._plans[pid], *facts))
-        # terms that cannot add to any row: a rate 0 in every plan, or modality counts no row has
         per_rate = len(sql.RATES)
         zero = {r for i, r in enumerate(sql.RATES)
                 if all(row[len(sql.RATE_KEYS) + 3 + p * per_rate + i] == 0 for row in t_rows for p in range(len(sql.PLANS)))}
         has_modality = self.con.execute("SELECT " + " OR ".join(f"coalesce(bool_or({c} <> 0), false)"
                                                            for c in sql.MODALITY_COLUMNS)
-                                   + " OR coalesce(bool_or(cached < 0), false) FROM s").fetchone()[0]  # the only rows with them
+                                   + " OR coalesce(bool_or(cached < 0), false) FROM s").fetchone()[0]
         self.skip_terms = frozenset(zero | (set() if has_modality else sql.MODALITY_TERMS))
-        rates = ", ".join(f"{sql.rate_column(p, r)} {self.dialect.money}" for p in sql.PLANS for r in sql.RATES)
-        key_columns = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
-        self.con.execute(f"CREATE TABLE t (pid INTEGER, {key_columns}, lo BIGINT, hi BIGINT, {rates})")
-        load_rows(self.con, "t", t_rows, self.folder)
+        return t_rows
 
     def _intervals(self, priced: Priced, tier: str, vloc: str, resid: str, geo: str,
                    speed: str) -> list[tuple[Any, ...]]:

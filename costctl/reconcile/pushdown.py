@@ -1,0 +1,296 @@
+"""The pushdown engine: a LiteLLM_SpendLogs table priced inside PostgreSQL.
+
+The rows never leave the database. The pricing SQL is reconcile/sql.py's, rendered for
+PostgreSQL; the deployment rates and join keys travel to the server as temporary tables of the
+session; only what the report needs comes back: one row per (group, cause, unpriced), one per
+mismatched row, the rows the SQL cannot parse exactly (parsed and priced by the reference code,
+as the DuckDB engine does with them) and the join keys. Money is NUMERIC throughout: a float8
+spend is read through its shortest exact text (what `\\copy` writes), never as a float.
+
+Each row's number is its position in ("startTime", request_id) order, as the reference engine
+reads the table (usage/postgres.py), so both engines name the same rows alike.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Callable
+from typing import Any
+
+from costctl.reconcile import sql
+from costctl.reconcile.model import AZURE_DETAIL, SKIP_EXAMPLES, Ledger, Mismatch, Options, Outcome, key_product
+from costctl.reconcile.pricer import Pricer
+from costctl.reconcile.vectorized.engine import K_COLUMNS, key_row
+from costctl.reconcile.vectorized.limits import Unsupported
+from costctl.reconcile.vectorized.load import dec, quote_text
+from costctl.reconcile.vectorized.parse import (
+    PARSED,
+    PARSED_NAMES,
+    PATHS,
+    RARE,
+    RARE_COLUMNS,
+    RARE_PARSED,
+    SPEND,
+    TEXT_PATHS,
+    TOKENS,
+    columns_of,
+)
+from costctl.usage import postgres
+from costctl.usage.readers import DatabaseSource, Source
+from costctl.usage.record import FIELDS, PROBE_TAG, Skip, tags_of, to_record
+
+D = sql.POSTGRES
+# The column types pushdown reads a table with (LiteLLM's DDL); any other shape is read row by row.
+TYPES = {"request_id": "text", "spend": "float8", "prompt_tokens": "int4", "completion_tokens": "int4",
+         "startTime": "timestamp", "metadata": "jsonb", "request_tags": "jsonb"}
+TEXT_COLUMNS = ("model_id", "model_group", "model", "custom_llm_provider", "cache_hit", "status", "api_key", "user",
+                "team_id")
+
+
+def _path(name: str) -> str:
+    """A usage path of parse.PATHS ($.a.b) as a PostgreSQL path over the metadata m."""
+    return "m #> " + quote_text("{" + ",".join(PATHS[name][2:].split(".")) + "}")
+
+
+def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ...], raw: tuple[str, ...] = ()) -> str:
+    """SQL: every row of `table` in the window as (src, ord, fast, PARSED columns), parsed the
+    way parse.select parses a file's row for DuckDB, and the reference's to_record would; a row
+    any of whose values the SQL cannot read exactly is not fast (the reference code parses it);
+    `raw`: columns to add as text, for the rows that are not fast."""
+    def q(column: str) -> str:
+        return "x." + postgres.quoted(column)
+
+    def kind(name: str) -> str:
+        return f"jsonb_typeof({_path(name)})"
+
+    def n(name: str) -> str:  # a count: checked below to be a plain JSON integer, or null / absent
+        return f"coalesce(CASE WHEN {kind(name)} = 'number' THEN ({_path(name)})::text::bigint END, 0)"
+
+    def text(name: str) -> str:
+        return f"CASE WHEN {kind(name)} = 'string' THEN {_path(name)} #>> '{{}}' END"
+
+    ints = [p for p in PATHS if p not in ("pd_ttl", "uo_ttl", *TEXT_PATHS)]
+    meta_empty = "(m IS NULL OR m IN ('{}'::jsonb, '[]'::jsonb, 'null'::jsonb))"
+    ok = [f"{q('request_id')} ~ '^[!-~]+$'",
+          f"{q('spend')}::text ~ '^({SPEND})$'",
+          f"{q('prompt_tokens')}::text ~ '^{TOKENS}$'",
+          f"{q('completion_tokens')}::text ~ '^{TOKENS}$'",
+          f"({meta_empty} OR jsonb_typeof(m) = 'object')",
+          *(f"coalesce({kind(p)} IN ('null', 'number') AND coalesce(({_path(p)})::text ~ '^({TOKENS}|null)$', true), "
+            "true)" for p in ints),
+          *(f"coalesce({kind(p)} IN ('null', 'string'), true)" for p in TEXT_PATHS),
+          *(f"coalesce({kind(p)} IN ('null', 'object'), true)" for p in ("pd_ttl", "uo_ttl")),
+          f"NOT coalesce(m::text ~ '{RARE}', false)",
+          f"coalesce({q('request_tags')}::text, '') NOT LIKE '%{PROBE_TAG}%'"]
+    writes = f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
+    use_pd = f"coalesce({kind('pd_ttl')} = 'object' AND {_path('pd_ttl')} <> '{{}}'::jsonb, false)"
+
+    def ttl(*keys: str) -> str:
+        pd = " + ".join(n(f"pd_{k}") for k in keys)
+        uo = " + ".join(n(f"uo_{k}") for k in keys)
+        return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN {use_pd} THEN {pd} ELSE {uo} END"
+
+    def col(name: str) -> str:
+        return f"coalesce({q(name)}, '')"
+
+    columns = {
+        "rid": col("request_id"),
+        "spend": f"CASE WHEN {q('spend')}::text ~ '^({SPEND})$' THEN {q('spend')}::text::numeric END",
+        "pt": f"{q('prompt_tokens')}::bigint",
+        "ct": f"{q('completion_tokens')}::bigint",
+        "cached": f"coalesce(nullif({n('pd_cached')}, 0), {n('uo_cached')})",
+        "writes": writes,
+        "w_short": ttl("ephemeral_5m_input_tokens", "ephemeral_30m_input_tokens"),
+        "w1h": ttl("ephemeral_1h_input_tokens"),
+        "w12h": ttl("ephemeral_12h_input_tokens"),
+        "reasoning": n("reasoning"),
+        "audio_in": n("audio_in"),
+        "audio_out": n("audio_out"),
+        "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
+                 f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
+        "vloc": f"coalesce({text('vloc')}, '')",
+        "resid": f"coalesce({text('resid')}, '')",
+        "hit": f"coalesce({q('cache_hit')} ~* '^\\s*true\\s*$', false)",
+        "failed": f"coalesce({q('status')} ~* '^\\s*failure\\s*$', false)",
+        "mid": col("model_id"), "mg": col("model_group"), "mdl": col("model"), "prov": col("custom_llm_provider"),
+        "akey": col("api_key") if "api_key" in group_by else "''",
+        "usr": col("user") if "user" in group_by else "''",
+        "team": col("team_id") if "team" in group_by else "''",
+        "tags": "''",
+        "ts": q("startTime") if need_time else "NULL::timestamp",
+    }
+    if "tag" in group_by:
+        tags = q("request_tags")
+        none = f"({tags} IS NULL OR {tags} IN ('{{}}'::jsonb, '[]'::jsonb, 'null'::jsonb))"
+        ok.append(f"({none} OR (jsonb_typeof({tags}) = 'array' AND NOT EXISTS (SELECT 1 FROM "
+                  f"jsonb_array_elements({tags}) e WHERE jsonb_typeof(e) <> 'string' OR e::text ~ '[\\\\\\x01-\\x1f]')))")
+        columns["tags"] = f"CASE WHEN {none} THEN '' ELSE {tags}::text END"
+    fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
+    named = ", ".join([f"{columns[name]} AS {name}" for name in PARSED_NAMES] +
+                      [f"{q(c)}::text AS {postgres.quoted('raw_' + c)}" for c in raw])
+    # m: the metadata, read once per row (a TOASTed document is decompressed once, not per path)
+    return (f"SELECT 1 AS src, ord, {fast} AS fast, {named} FROM ("
+            f'SELECT row_number() OVER (ORDER BY "startTime", request_id) AS ord, x.* FROM {table} x{where}) x '
+            "CROSS JOIN LATERAL (SELECT x.metadata AS m OFFSET 0) meta")
+
+
+class PushdownReconciler:
+    """Reconciles one PostgreSQL table in the database; `run` returns the reference's Outcome."""
+
+    def __init__(self, pricer: Pricer, options: Options, on_mismatch: Callable[[Mismatch], None] | None = None) -> None:
+        self.pricer, self.options, self.on_mismatch = pricer, options, on_mismatch
+        self.ledger = Ledger()
+
+    def run(self, sources: list[Source], mapping: dict[str, str] | None, on_read: Any = None) -> Outcome:
+        if len(sources) != 1 or not isinstance(sources[0], DatabaseSource):
+            raise Unsupported("pushdown reads one PostgreSQL table at a time")
+        if mapping:
+            raise Unsupported("--map is applied row by row")
+        source = sources[0]
+        psycopg = postgres.driver(source.name)
+
+        table = postgres.table_sql(source.settings.table)
+        db = postgres.connect(source.uri, source.name, source.settings, prepare=lambda con: self._prepare(con, table))
+        try:
+            return self._reconcile(db, source)
+        except psycopg.errors.QueryCanceled as exc:
+            raise postgres.failing(source.name, source.uri)(exc) from None
+        except psycopg.Error as exc:
+            raise Unsupported(" ".join(str(exc).split())) from None
+        finally:
+            db.con.close()  # never committed: the snapshot and the temporary tables end with it
+
+    def _prepare(self, con: Any, table: str) -> None:
+        """Check the table's shape; the session's temporary tables (before the read-only snapshot,
+        which allows no CREATE): s (rows the reference parsed), k (join keys), t (rates),
+        dup (repeated request_ids)."""
+        types = dict(con.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                                 "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
+                                 [table]).fetchall())
+        for column, wanted in TYPES.items():
+            if types.get(column) != wanted:
+                raise Unsupported(f"column {column} is {types.get(column, 'missing')}, not {wanted} as in LiteLLM's "
+                                  "table")
+        missing = [c for c in TEXT_COLUMNS if c not in types]
+        if missing:
+            raise Unsupported(f"no column {', '.join(missing)}")
+        rates = ", ".join(f"{sql.rate_column(p, r)} NUMERIC" for p in sql.PLANS for r in sql.RATES)
+        keys = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
+        for ddl in (f"s (src INTEGER, ord BIGINT, {PARSED}, {RARE_PARSED})", f"k ({K_COLUMNS})",
+                    f"t (pid INTEGER, {keys}, lo BIGINT, hi BIGINT, {rates})", "dup (src INTEGER, ord BIGINT, rid TEXT)"):
+            con.execute(f"CREATE TEMPORARY TABLE {ddl} ON COMMIT PRESERVE ROWS")
+
+    def _reconcile(self, db: postgres.Database, source: DatabaseSource) -> Outcome:
+        from costctl.reconcile.vectorized.prices import PriceTables
+
+        con, opts, ledger = db.con, self.options, self.ledger
+        where, params = db.where(source.settings, {})
+        where_sql = postgres.driver(source.name).ClientCursor(con).mogrify(where, params) if params else where
+        rows = parsed_rows(db.table, where_sql, opts.needs_time, opts.group_by)
+        ledger.totals.rows_read = con.execute(f"SELECT count(*) FROM {db.table} x{where_sql}").fetchone()[0]
+        self._slow_rows(con, db, source, where_sql)
+        names = ", ".join(PARSED_NAMES)
+        plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
+        v0 = sql.billed(f"SELECT src, ord, {names}, {plain} FROM ({rows}) r WHERE fast "
+                        f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s")
+        views = f"WITH v0 AS ({v0}), v AS ({sql.without('v0', 'dup')})"
+        if not self._unique_request_ids(con, db):
+            con.execute(f"WITH v0 AS ({v0}) INSERT INTO dup {sql.repeats(D)}")
+            self.ledger.totals.duplicate_request_ids += self._skips(
+                con, "SELECT src, ord, rid FROM dup", "duplicate-request-id", "request_id {2} seen before", "")
+        # the join keys and rate keys of every row to price, in one pass
+        prices = PriceTables(con, D, "")
+        found = con.execute(f"{views} SELECT DISTINCT mid, mg, mdl, prov, {', '.join(sql.RATE_KEYS)} FROM v").fetchall()
+        k_rows = {key: key_row(self.pricer, prices, key) for key in {tuple(row[:4]) for row in found}}
+        self._copy(con, "k", list(k_rows.values()))
+        plan_keys = {(k_rows[tuple(row[:4])][4], *row[4:]) for row in found if k_rows[tuple(row[:4])][4] > 0}
+        self._copy(con, "t", prices.rate_rows(sorted(plan_keys)))
+        if any(row[6] is not None for row in k_rows.values()):
+            self._skips(con, "SELECT v.src, v.ord, k.azure FROM v JOIN k USING (mid, mg, mdl, prov) "
+                        "WHERE k.azure IS NOT NULL", "azure-response-model-unknown", AZURE_DETAIL.replace("{}", "{2}"),
+                        views)
+        tol = sql.Tolerance.of(opts.tolerance_usd, opts.tolerance_pct)
+        j = sql.priced_rows(D, tol, prices.skip_terms)
+        return self._outcome(con, f"{views}, j AS ({j}) {sql.aggregate(D, opts.group_by)}", source)
+
+    def _slow_rows(self, con: Any, db: postgres.Database, source: DatabaseSource, where: str) -> None:
+        """The rows the SQL left alone, parsed by the reference code into s (or skipped, named)."""
+        columns = [c for c in db.columns if c in FIELDS]
+        raw = ", ".join(postgres.quoted("raw_" + c) for c in columns)
+        rows = parsed_rows(db.table, where, self.options.needs_time, self.options.group_by, tuple(columns))
+        query = f"SELECT ord, {raw} FROM ({rows}) r WHERE NOT fast ORDER BY ord"
+        by_tag = "tag" in self.options.group_by
+        parsed: list[tuple[Any, ...]] = []
+        with con.cursor(name="costctl_slow") as cursor:
+            cursor.execute(query)
+            while batch := cursor.fetchmany(postgres.FETCH_ROWS):
+                for ord, *values in batch:
+                    try:
+                        row = to_record(dict(zip(columns, values, strict=True)), source.name, ord,
+                                        self.options.needs_time)
+                        tags = ""
+                        if by_tag:
+                            listed = tags_of(row)
+                            tags = json.dumps(listed) if listed else ""
+                    except Skip as skip:
+                        self.ledger.skip_row(1, ord, skip.reason, skip.detail)
+                        continue
+                    parsed.append((1, ord, *columns_of(row, D, tags)))
+        self._copy(con, "s", parsed)
+
+    def _unique_request_ids(self, con: Any, db: postgres.Database) -> bool:
+        """request_id is the table's primary key (LiteLLM's is): no row can repeat one."""
+        return bool(con.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(%s) AND i.indisunique "
+            "AND i.indnkeyatts = 1 AND a.attname = 'request_id')", [db.table]).fetchone()[0])
+
+    def _skips(self, con: Any, query: str, reason: str, detail: str, views: str) -> int:
+        n = con.execute(f"{views} SELECT count(*) FROM ({query}) q").fetchone()[0]
+        if n:
+            self.ledger.skip(reason, n)
+            for row in con.execute(f"{views} SELECT * FROM ({query}) q ORDER BY 1, 2 LIMIT {SKIP_EXAMPLES}").fetchall():
+                self.ledger.example(row[0], row[1], reason, detail.format(*row))
+        return int(n)
+
+    def _copy(self, con: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            with con.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        con.execute(f"ANALYZE {table}")
+
+    def _outcome(self, con: Any, aggregate: str, source: DatabaseSource) -> Outcome:
+        """Fold the aggregate's rows into the ledger as they stream back: the mismatched rows
+        in row order (for --mismatches-out), the largest kept for the report."""
+        opts, ledger = self.options, self.ledger
+        width = len(opts.group_by)
+        top: list[tuple[Any, ...]] = []  # a heap of the largest mismatches
+        with con.cursor(name="costctl_agg") as cursor:
+            cursor.execute(f"SELECT * FROM ({aggregate}) a ORDER BY mord NULLS FIRST")
+            while batch := cursor.fetchmany(postgres.FETCH_ROWS):
+                for row in batch:
+                    key = tuple(row[:width])
+                    (cause, unpriced, _msrc, mord, n, pt, ct, recorded, expected, drift, rid, group, deployment,
+                     model) = row[width:]
+                    recorded, expected, pt, ct = dec(recorded), dec(expected), int(pt), int(ct)
+                    ledger.reconciled(n, pt, ct, recorded, expected, cause, dec(drift), unpriced)
+                    for one in key_product([part if isinstance(part, list) else [part] for part in key]):
+                        ledger.grouped(one, n, pt, ct, recorded, expected, n if cause is not None else 0,
+                                       n if unpriced else 0)
+                    if mord is None:
+                        continue
+                    m = Mismatch(abs(recorded - expected), (1, mord), rid, source.name, mord, group, deployment,
+                                 model, pt, ct, recorded, expected, cause)
+                    if self.on_mismatch is not None:
+                        self.on_mismatch(m)
+                    if opts.top > 0:  # ranks are unique (they end in the row's position)
+                        if len(top) < opts.top:
+                            heapq.heappush(top, (m.rank, m))
+                        elif m.rank > top[0][0]:
+                            heapq.heapreplace(top, (m.rank, m))
+        unbalanced = ledger.unbalanced()
+        if unbalanced:
+            raise Unsupported(f"internal: {unbalanced}")
+        return ledger.outcome([source.name], [m for _rank, m in sorted(top, key=lambda e: e[0], reverse=True)])

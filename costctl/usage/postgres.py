@@ -1,0 +1,189 @@
+"""LiteLLM's PostgreSQL as a spend-log source: `postgresql://user@host:port/db` (or `postgres://`).
+
+Connection settings follow libpq: the URI, then PGPASSWORD, ~/.pgpass, PGSSLMODE and the other
+PG* variables. costctl connects as `application_name=costctl`, with a `statement_timeout`, and
+reads in one REPEATABLE READ, READ ONLY transaction (one snapshot while LiteLLM keeps writing),
+which it never commits: it cannot write to the database. The only objects it creates are
+temporary tables of its own session (the pushdown engine's price and key tables), created before
+that transaction and gone with the session.
+
+Rows are read in the order ("startTime", request_id) — LiteLLM indexes both — and numbered from
+1 in that order: `postgresql://…/db#LiteLLM_SpendLogs:12` is the 12th row. --since/--until
+become a range on "startTime", so rows outside the window are not read at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from costctl.errors import CostctlError
+
+DEFAULT_TABLE = '"LiteLLM_SpendLogs"'
+DEFAULT_TIMEOUT_S = 600
+SCHEMES = ("postgresql://", "postgres://")
+FETCH_ROWS = 5000  # rows per round trip of the server-side cursor
+
+
+def claims(spec: str) -> bool:
+    return spec.startswith(SCHEMES)
+
+
+def shown_uri(uri: str) -> str:
+    """The URI without its password (in the authority or as a `password=` parameter)."""
+    parts = urlsplit(uri)
+    netloc = parts.netloc
+    if "@" in netloc:
+        auth, host = netloc.rsplit("@", 1)
+        netloc = auth.split(":", 1)[0] + "@" + host
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+_IDENTIFIER = re.compile(r'"[^"\x00]+"|[A-Za-z_][A-Za-z0-9_$]*')
+
+
+def table_sql(name: str) -> str:
+    """--table as SQL: one or two identifiers (schema.table), each bare or double-quoted; a bare
+    one keeps its case as written (LiteLLM's tables are mixed-case)."""
+    parts = []
+    rest = name.strip()
+    while True:
+        m = _IDENTIFIER.match(rest)
+        if not m:
+            break
+        ident = m.group(0)
+        parts.append(ident if ident.startswith('"') else '"' + ident + '"')
+        rest = rest[m.end():]
+        if not rest.startswith("."):
+            break
+        rest = rest[1:]
+    if rest or not 1 <= len(parts) <= 2:
+        raise CostctlError(f"--table {name!r}: expected a table name, optionally schema-qualified "
+                           '(LiteLLM_SpendLogs, litellm."LiteLLM_SpendLogs")')
+    return ".".join(parts)
+
+
+@dataclass
+class Settings:
+    """How a PostgreSQL source is read: --table, --statement-timeout and the window."""
+
+    table: str = DEFAULT_TABLE
+    statement_timeout_s: float = DEFAULT_TIMEOUT_S
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class Database:
+    """An open read of one table: a connection inside its read-only snapshot."""
+
+    con: Any
+    table: str  # as SQL
+    columns: list[str] = field(default_factory=list)
+
+    def order(self, mapping: Mapping[str, str]) -> list[str]:
+        """The columns rows are numbered by: startTime, then request_id (LiteLLM indexes both)."""
+        return [c for c in (mapping.get("startTime", "startTime"), mapping.get("request_id", "request_id"))
+                if c in self.columns]
+
+    def where(self, settings: Settings, mapping: Mapping[str, str]) -> tuple[str, list[Any]]:
+        """The window as a range on "startTime" (UTC, stored without zone), with its parameters.
+        Without that column there is no range: the engines skip each row as missing-timestamp."""
+        column = mapping.get("startTime", "startTime")
+        conditions, params = [], []
+        for op, moment in ((">=", settings.since), ("<", settings.until)):
+            if moment is not None and column in self.columns:
+                conditions.append(f"{quoted(column)} {op} %s")
+                params.append(moment.astimezone(timezone.utc).replace(tzinfo=None))
+        return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+
+def quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def driver(name: str) -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise CostctlError("reading PostgreSQL needs psycopg: pip install 'costctl[postgres]'", name) from None
+    return psycopg
+
+
+def _first_line(exc: BaseException, uri: str) -> str:
+    from costctl.config.secrets import redact
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    password = urlsplit(uri).password
+    if password:
+        text = text.replace(password, "***")
+    return redact(text.removeprefix("connection failed: "))
+
+
+def connect(uri: str, name: str, settings: Settings, prepare: Callable[[Any], None] | None = None) -> Database:
+    """Connect, check the table and its columns, run `prepare` (temporary tables) and open the
+    read-only snapshot every later query reads."""
+    psycopg = driver(name)
+    table = table_sql(settings.table)
+    timeout_ms = max(1, int(settings.statement_timeout_s * 1000))
+    try:
+        con = psycopg.connect(uri, autocommit=True, application_name="costctl", connect_timeout=15,
+                              options=f"-c statement_timeout={timeout_ms} -c extra_float_digits=1")
+    except psycopg.Error as exc:
+        raise CostctlError(f"cannot connect: {_first_line(exc, uri)}", name) from None
+    try:
+        found = con.execute("SELECT to_regclass(%s)", [table]).fetchone()[0]
+        if found is None:
+            raise CostctlError(f"no table {table} in this database (--table names another)", name)
+        cursor = con.execute(f"SELECT * FROM {table} LIMIT 0")
+        columns = [d.name for d in cursor.description]
+        if prepare is not None:
+            prepare(con)
+        con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    except psycopg.Error as exc:
+        con.close()
+        raise CostctlError(_first_line(exc, uri), name) from None
+    except BaseException:
+        con.close()
+        raise
+    return Database(con, table, columns)
+
+
+def failing(name: str, uri: str) -> Callable[[BaseException], CostctlError]:
+    """The one-line error for a database error met while reading (a timeout, a lost server)."""
+    def convert(exc: BaseException) -> CostctlError:
+        return CostctlError(_first_line(exc, uri), name)
+    return convert
+
+
+def read_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
+              check: Callable[[list[str]], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, raw row as text, the way `\\copy … csv` writes it) for every row of the
+    table in the window, through a server-side cursor: constant memory whatever the table."""
+    from costctl.usage.record import FIELDS
+
+    psycopg = driver(name)
+    db = connect(uri, name, settings)
+    try:
+        check(db.columns)
+        wanted = set(FIELDS) | set(mapping.values())
+        columns = [c for c in db.columns if c in wanted]
+        select = ", ".join(quoted(c) + "::text" for c in columns)
+        where, params = db.where(settings, mapping)
+        order = ", ".join(quoted(c) for c in db.order(mapping)) or "1"
+        with db.con.cursor(name="costctl_rows") as cursor:
+            cursor.execute(f"SELECT {select} FROM {db.table}{where} ORDER BY {order}", params)
+            number = 0
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                for values in batch:
+                    number += 1
+                    yield number, dict(zip(columns, values, strict=True))
+    except psycopg.Error as exc:
+        raise failing(name, uri)(exc) from None
+    finally:
+        db.con.close()  # the snapshot is rolled back with the connection: nothing is committed
