@@ -117,8 +117,18 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+_NOT_NULL = ("request_id", "spend", "prompt_tokens", "completion_tokens", "startTime")
+_EMPTY_TEXT = ("model", "api_key")  # NOT NULL DEFAULT '' in LiteLLM's table
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(constant)
+
+
 def _fits(column: str, value: str) -> bool:
+    """Whether LiteLLM's column type takes this CSV text (rows that it does not are left out)."""
     import json
+    from datetime import datetime
 
     try:
         if column in ("prompt_tokens", "completion_tokens", "total_tokens"):
@@ -126,15 +136,19 @@ def _fits(column: str, value: str) -> bool:
         if column == "spend":
             float(value)
         elif column in ("metadata", "request_tags"):
-            json.loads(value)
+            json.loads(value, parse_constant=_refuse)  # jsonb refuses NaN and Infinity
+            return "\\u0000" not in value  # and NUL
+        elif column in ("startTime", "endTime"):
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return False
     return True
 
 
 def load_csv(uri: str, path: Path, table: str = '"LiteLLM_SpendLogs"') -> int:
-    """COPY the rows of a spend-log CSV that LiteLLM's column types accept into `table` (the
-    columns both have); the number of rows loaded."""
+    """COPY the rows of a spend-log CSV into LiteLLM's `table` (the columns both have), as LiteLLM
+    would have written them: rows its column types or its primary key refuse are left out, and
+    call_type / endTime get values when the CSV has none. The number of rows loaded."""
     import csv
 
     import psycopg
@@ -143,18 +157,25 @@ def load_csv(uri: str, path: Path, table: str = '"LiteLLM_SpendLogs"') -> int:
         header = next(csv.reader(fh))
     with psycopg.connect(uri, autocommit=True) as con:
         present = {d.name for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description}
-        keep = [i for i, c in enumerate(header) if c in present]
-        names = ", ".join('"' + header[i] + '"' for i in keep)
-        n = 0
+        keep = [c for c in header if c in present]
+        extra = [c for c in ("call_type", "endTime") if c in present and c not in header]
+        names = ", ".join('"' + c + '"' for c in keep + extra)
+        n, seen = 0, set()
         with con.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy, \
                 open(path, newline="", encoding="utf-8") as fh:
-            rows = csv.reader(fh)
-            next(rows)
-            for row in rows:
-                values = [row[i] if row[i] != "" else None for i in keep]
-                if all(v is None or _fits(header[i], v) for i, v in zip(keep, values, strict=True)):
-                    copy.write_row(values)
-                    n += 1
+            for row in csv.DictReader(fh):
+                values = {c: (row[c] if row[c] != "" else None) for c in keep}
+                if any(values.get(c) is None for c in _NOT_NULL if c in values) or values.get("request_id") in seen:
+                    continue
+                if not all(v is None or _fits(c, v) for c, v in values.items()):
+                    continue
+                seen.add(values.get("request_id"))
+                for c in _EMPTY_TEXT:
+                    if c in values and values[c] is None:
+                        values[c] = ""
+                fill = {"call_type": "acompletion", "endTime": values.get("startTime")}
+                copy.write_row([values[c] for c in keep] + [fill[c] for c in extra])
+                n += 1
     return n
 
 

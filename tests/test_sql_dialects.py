@@ -23,7 +23,7 @@ def render(dialect: sql.Dialect) -> str:
     skips = "".join(f"-- skipped: {reason}\n{query};\n\n" for (reason, _detail), query in sql.window_skips(since, until))
     return (skips + "-- repeated request_ids: all but the first\n" + sql.repeats(dialect) + ";\n\n"
             "-- the rows to price\n" + sql.without("v0", "dup") + ";\n\n"
-            "-- billed token counts\n" + sql.billed("SELECT * FROM parsed") + ";\n\n"
+            "-- billed token counts\n" + sql.billed("SELECT * FROM parsed", dialect) + ";\n\n"
             "-- priced rows: expected cost and mismatch cause\n" + sql.priced_rows(dialect, tol).strip() + ";\n\n"
             "-- totals per group, cause and mismatch\n" + sql.aggregate(dialect, GROUPS) + ";\n")
 
@@ -115,7 +115,7 @@ def test_postgres_accepts_and_evaluates_the_rendering(postgres):
         INSERT INTO parsed VALUES (0, 1, 'r1', 0.006, false, false, 'k', 'u', 't', '["a", "b"]', '2026-11-30 10:00',
                                    'd1', 'g',
                                    'm', 'openai', '', '', '', '', '', {zeros});
-        CREATE VIEW v AS {sql.billed("SELECT * FROM parsed")};
+        CREATE VIEW v AS {sql.billed("SELECT * FROM parsed", d)};
         CREATE TABLE k (mid text, mg text, mdl text, prov text, pid int, unknown boolean, azure text,
                         unpriced boolean, has_default boolean, g_model_group text, g_deployment text, g_model text,
                         g_provider text, mm_group text, mm_model text);

@@ -28,17 +28,15 @@ from costctl.reconcile.vectorized.parse import (
     PARSED,
     PARSED_NAMES,
     PATHS,
-    RARE,
     RARE_COLUMNS,
     RARE_PARSED,
-    SPEND,
     TEXT_PATHS,
     TOKENS,
     columns_of,
 )
 from costctl.usage import postgres
 from costctl.usage.readers import DatabaseSource, Source
-from costctl.usage.record import FIELDS, PROBE_TAG, Skip, tags_of, to_record
+from costctl.usage.record import FIELDS, PROBE_TAG, RARE_FIELDS, Skip, tags_of, to_record
 
 D = sql.POSTGRES
 # The column types pushdown reads a table with (LiteLLM's DDL); any other shape is read row by row.
@@ -48,43 +46,67 @@ TEXT_COLUMNS = ("model_id", "model_group", "model", "custom_llm_provider", "cach
                 "team_id")
 
 
+
+
+_RARE = "ARRAY[" + ", ".join(quote_text(f) for f in RARE_FIELDS) + "]"
+# where record.usage_of reads the rare fields from (a value there sends the row to the reference)
+_RARE_IN = ("usage_object", "usage_object.prompt_tokens_details", "usage_object.completion_tokens_details",
+            "cost_breakdown")
+INT_PATHS = tuple(p for p in PATHS if p not in ("pd_ttl", "uo_ttl", *TEXT_PATHS))
+
+
+def _at(path: str) -> str:
+    """The metadata's value at a dotted path (NULL where absent, or where a step is not an object)."""
+    keys = path.split(".")
+    if len(keys) == 1:
+        return f"(x.metadata -> {quote_text(keys[0])})"
+    return f"(x.metadata #> {quote_text('{' + ','.join(keys) + '}')})"
+
+
 def _path(name: str) -> str:
-    """A usage path of parse.PATHS ($.a.b) as a PostgreSQL path over the metadata m."""
-    return "m #> " + quote_text("{" + ",".join(PATHS[name][2:].split(".")) + "}")
+    """A usage path of parse.PATHS ($.a.b) as PostgreSQL."""
+    return _at(PATHS[name][2:])
 
 
 def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ...], raw: tuple[str, ...] = ()) -> str:
     """SQL: every row of `table` in the window as (src, ord, fast, PARSED columns), parsed the
     way parse.select parses a file's row for DuckDB, and the reference's to_record would; a row
     any of whose values the SQL cannot read exactly is not fast (the reference code parses it);
-    `raw`: columns to add as text, for the rows that are not fast."""
+    `raw`: columns to add as text, for the rows that are not fast.
+
+    The counts are checked by one regular expression over all of them, as in DuckDB."""
     def q(column: str) -> str:
         return "x." + postgres.quoted(column)
 
-    def kind(name: str) -> str:
-        return f"jsonb_typeof({_path(name)})"
+    def v(name: str) -> str:  # each use reads the value again: cheaper than a LATERAL per row
+        return _path(name)
 
-    def n(name: str) -> str:  # a count: checked below to be a plain JSON integer, or null / absent
-        return f"coalesce(CASE WHEN {kind(name)} = 'number' THEN ({_path(name)})::text::bigint END, 0)"
+    def n(name: str) -> str:  # a count (checked below to be a plain JSON integer, when fast)
+        return f"CASE WHEN jsonb_typeof({v(name)}) = 'number' THEN ({v(name)})::bigint ELSE 0 END"
 
     def text(name: str) -> str:
-        return f"CASE WHEN {kind(name)} = 'string' THEN {_path(name)} #>> '{{}}' END"
+        return f"CASE WHEN jsonb_typeof({v(name)}) = 'string' THEN {v(name)} #>> '{{}}' END"
 
-    ints = [p for p in PATHS if p not in ("pd_ttl", "uo_ttl", *TEXT_PATHS)]
-    meta_empty = "(m IS NULL OR m IN ('{}'::jsonb, '[]'::jsonb, 'null'::jsonb))"
+    m = "x.metadata"
+    meta_empty = f"({m} IS NULL OR {m} IN ('{{}}'::jsonb, '[]'::jsonb, 'null'::jsonb))"
+    counts = ", ".join(f"{v(p)}::text" for p in INT_PATHS)
+    rare = " OR ".join(f"{_at(b)} ?| {_RARE}" for b in _RARE_IN)
+    rare_values = " OR ".join(f"jsonb_strip_nulls({_at(b)}) ?| {_RARE}" for b in _RARE_IN)
+    pdt, uot = (_at(f"usage_object.{b}cache_creation_token_details") for b in ("prompt_tokens_details.", ""))
     ok = [f"{q('request_id')} ~ '^[!-~]+$'",
-          f"{q('spend')}::text ~ '^({SPEND})$'",
-          f"{q('prompt_tokens')}::text ~ '^{TOKENS}$'",
-          f"{q('completion_tokens')}::text ~ '^{TOKENS}$'",
-          f"({meta_empty} OR jsonb_typeof(m) = 'object')",
-          *(f"coalesce({kind(p)} IN ('null', 'number') AND coalesce(({_path(p)})::text ~ '^({TOKENS}|null)$', true), "
-            "true)" for p in ints),
-          *(f"coalesce({kind(p)} IN ('null', 'string'), true)" for p in TEXT_PATHS),
-          *(f"coalesce({kind(p)} IN ('null', 'object'), true)" for p in ("pd_ttl", "uo_ttl")),
-          f"NOT coalesce(m::text ~ '{RARE}', false)",
+          # what parse.SPEND admits of a float8's shortest text: 0, or 1e-8 <= spend < 1e14
+          # (NaN and Infinity are above every number in PostgreSQL)
+          f"({q('spend')} = 0 OR ({q('spend')} >= 1e-8 AND {q('spend')} < 1e14))",
+          f"{q('prompt_tokens')} >= 0", f"{q('completion_tokens')} >= 0",
+          f"({meta_empty} OR jsonb_typeof({m}) = 'object')",
+          f"concat_ws(',', {counts}) ~ '^((null|{TOKENS})(,(null|{TOKENS}))*)?$'",
+          *(f"coalesce(jsonb_typeof({v(p)}) IN ('null', 'string'), true)" for p in TEXT_PATHS),
+          *(f"coalesce(jsonb_typeof({b}) IN ('null', 'object'), true)" for b in (pdt, uot)),
+          f"NOT coalesce(({rare}) AND ({rare_values}), false)",
           f"coalesce({q('request_tags')}::text, '') NOT LIKE '%{PROBE_TAG}%'"]
-    writes = f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
-    use_pd = f"coalesce({kind('pd_ttl')} = 'object' AND {_path('pd_ttl')} <> '{{}}'::jsonb, false)"
+    writes_value = f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
+    writes = "x.writes__"
+    use_pd = f"coalesce(jsonb_typeof({pdt}) = 'object' AND {pdt} <> '{{}}'::jsonb, false)"
 
     def ttl(*keys: str) -> str:
         pd = " + ".join(n(f"pd_{k}") for k in keys)
@@ -96,7 +118,7 @@ def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ..
 
     columns = {
         "rid": col("request_id"),
-        "spend": f"CASE WHEN {q('spend')}::text ~ '^({SPEND})$' THEN {q('spend')}::text::numeric END",
+        "spend": f"{q('spend')}::text::numeric",  # the shortest exact text: never float8's 15 digits
         "pt": f"{q('prompt_tokens')}::bigint",
         "ct": f"{q('completion_tokens')}::bigint",
         "cached": f"coalesce(nullif({n('pd_cached')}, 0), {n('uo_cached')})",
@@ -128,11 +150,11 @@ def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ..
         columns["tags"] = f"CASE WHEN {none} THEN '' ELSE {tags}::text END"
     fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
     named = ", ".join([f"{columns[name]} AS {name}" for name in PARSED_NAMES] +
-                      [f"{q(c)}::text AS {postgres.quoted('raw_' + c)}" for c in raw])
-    # m: the metadata, read once per row (a TOASTed document is decompressed once, not per path)
-    return (f"SELECT 1 AS src, ord, {fast} AS fast, {named} FROM ("
+                      [f"CASE WHEN NOT fast THEN {q(c)}::text END AS {postgres.quoted('raw_' + c)}" for c in raw])
+    # OFFSET 0: fast and the cache-write count are computed once per row, not at every use
+    return (f"SELECT 1 AS src, ord, fast, {named} FROM (SELECT *, {fast} AS fast, {writes_value} AS writes__ FROM ("
             f'SELECT row_number() OVER (ORDER BY "startTime", request_id) AS ord, x.* FROM {table} x{where}) x '
-            "CROSS JOIN LATERAL (SELECT x.metadata AS m OFFSET 0) meta")
+            "OFFSET 0) x")
 
 
 class PushdownReconciler:
@@ -175,6 +197,10 @@ class PushdownReconciler:
         missing = [c for c in TEXT_COLUMNS if c not in types]
         if missing:
             raise Unsupported(f"no column {', '.join(missing)}")
+        # The planner cannot estimate rows parsed from JSON: without these it nests loops over
+        # the price table (100,000 rows x 183 rates = 18 M comparisons) and sorts on disk.
+        con.execute("SET enable_nestloop = off")
+        con.execute("SET work_mem = '64MB'")
         rates = ", ".join(f"{sql.rate_column(p, r)} NUMERIC" for p in sql.PLANS for r in sql.RATES)
         keys = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
         for ddl in (f"s (src INTEGER, ord BIGINT, {PARSED}, {RARE_PARSED})", f"k ({K_COLUMNS})",
@@ -193,7 +219,7 @@ class PushdownReconciler:
         names = ", ".join(PARSED_NAMES)
         plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
         v0 = sql.billed(f"SELECT src, ord, {names}, {plain} FROM ({rows}) r WHERE fast "
-                        f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s")
+                        f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s", D)
         views = f"WITH v0 AS ({v0}), v AS ({sql.without('v0', 'dup')})"
         if not self._unique_request_ids(con, db):
             con.execute(f"WITH v0 AS ({v0}) INSERT INTO dup {sql.repeats(D)}")
@@ -201,7 +227,10 @@ class PushdownReconciler:
                 con, "SELECT src, ord, rid FROM dup", "duplicate-request-id", "request_id {2} seen before", "")
         # the join keys and rate keys of every row to price, in one pass
         prices = PriceTables(con, D, "")
-        found = con.execute(f"{views} SELECT DISTINCT mid, mg, mdl, prov, {', '.join(sql.RATE_KEYS)} FROM v").fetchall()
+        # (a repeated row's keys are its first one's: the parsed rows' keys are the ones to price)
+        found = con.execute(f"SELECT DISTINCT mid, mg, mdl, prov, {', '.join(sql.RATE_KEYS)} FROM (SELECT mid, mg, mdl, "
+                            f"prov, tier, vloc, resid, '' AS geo, '' AS speed FROM ({rows}) r WHERE fast UNION ALL "
+                            f"SELECT mid, mg, mdl, prov, tier, vloc, resid, geo, speed FROM s) keys").fetchall()
         k_rows = {key: key_row(self.pricer, prices, key) for key in {tuple(row[:4]) for row in found}}
         self._copy(con, "k", list(k_rows.values()))
         plan_keys = {(k_rows[tuple(row[:4])][4], *row[4:]) for row in found if k_rows[tuple(row[:4])][4] > 0}

@@ -74,12 +74,13 @@ TOKENS = REPORTED + tuple(name for step in BILLED_STEPS for name in step)
 RATE_KEYS = ("tier", "vloc", "resid", "geo", "speed")
 
 
-def billed(relation: str) -> str:
+def billed(relation: str, dialect: Dialect) -> str:
     """SELECT every column of `relation` plus the billed counts, one nested SELECT per step."""
+    fence = dialect.fence
     query = relation
     for step in BILLED_STEPS:
         columns = ", ".join(f"{expr} AS {name}" for name, expr in step.items())
-        query = f"SELECT *, {columns} FROM ({query}) b"
+        query = f"SELECT *, {columns} FROM ({query}{fence}) b"
     return query
 
 
@@ -110,6 +111,10 @@ class Dialect:
     group_all: bool = True  # GROUP BY ALL; else the grouped columns by position
     text_list: str = "from_json({json}, '[\"VARCHAR\"]')"  # a JSON list of strings as a list of text
     hash: str = "hash({text})"  # a 64-bit hash of a text (finds repeated request_ids cheaply)
+    # Ends a subquery whose columns later steps use more than once. PostgreSQL pulls a plain
+    # subquery up into its parent and repeats each column's expression at every use (the billed
+    # steps would grow the cost formula exponentially); OFFSET 0 keeps it one step, computed once.
+    fence: str = ""
 
     def literal(self, value: Decimal) -> str:
         return f"CAST('{format(value, 'f')}' AS {self.money})"
@@ -120,7 +125,7 @@ DUCKDB = Dialect("duckdb", "DECIMAL(38,24)", 24)
 POSTGRES = Dialect("postgres", "NUMERIC", 24, "DOUBLE PRECISION", day="to_char({ts}, 'YYYY-MM-DD')",
                    any_value="min", group_all=False,
                    text_list="ARRAY(SELECT jsonb_array_elements_text(({json})::jsonb))",
-                   hash="hashtextextended({text}, 0)")
+                   hash="hashtextextended({text}, 0)", fence=" OFFSET 0")
 DIALECTS = {d.name: d for d in (DUCKDB, POSTGRES)}
 
 
@@ -274,7 +279,7 @@ def priced_rows(dialect: Dialect, tol: Tolerance, skip: frozenset[str] = frozens
                          {rate_columns}
                   FROM v JOIN k USING (mid, mg, mdl, prov)
                   JOIN t ON t.pid = k.pid AND {rate_join('t', 'v')}
-                  WHERE k.azure IS NULL) x"""
+                  WHERE k.azure IS NULL{dialect.fence}) x"""
 
 
 def aggregate(dialect: Dialect, group_by: tuple[str, ...]) -> str:

@@ -132,8 +132,11 @@ def connect(uri: str, name: str, settings: Settings, prepare: Callable[[Any], No
     table = table_sql(settings.table)
     timeout_ms = max(1, int(settings.statement_timeout_s * 1000))
     try:
+        # extra_float_digits=1: a float8 reads as its shortest exact text; a cursor is read whole
+        # (cursor_tuple_fraction=1); JIT costs more than it saves on costctl's wide expressions
         con = psycopg.connect(uri, autocommit=True, application_name="costctl", connect_timeout=15,
-                              options=f"-c statement_timeout={timeout_ms} -c extra_float_digits=1")
+                              options=f"-c statement_timeout={timeout_ms} -c extra_float_digits=1 "
+                                      "-c cursor_tuple_fraction=1 -c jit=off")
     except psycopg.Error as exc:
         raise CostctlError(f"cannot connect: {_first_line(exc, uri)}", name) from None
     try:

@@ -132,7 +132,7 @@ class VectorizedReconciler:
         plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
         con.execute("CREATE VIEW v0 AS " + sql.billed(
             f"SELECT src, ord, {names}, {plain} FROM r WHERE fast AND {window} "
-            f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s"))
+            f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s", self.dialect))
         if con.execute(f"SELECT count(*) FROM ({sql.repeated_hashes(d)}) c").fetchone()[0]:
             con.execute(f"CREATE TABLE dup AS {sql.repeats(d)}")
             self.totals.duplicate_request_ids += self.sql_skips(
