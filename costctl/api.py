@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
@@ -155,9 +156,7 @@ def reconcile(
     from costctl.usage.postgres import Settings
 
     opts = options or Options()
-    if opts.since is not None and opts.until is not None and opts.since >= opts.until:
-        raise CostctlError(f"--since {opts.since.isoformat()} is not before --until {opts.until.isoformat()}: "
-                           "no row could fall in that window")
+    _check_window(opts)
     cfg = load_config(config_path, include_root=include_root)
     cat = load_catalog(catalog)
     settings = Settings(table, statement_timeout, opts.since, opts.until)
@@ -185,6 +184,12 @@ def reconcile(
             failures.append(f"drift {pct:.4f} % of expected above --fail-on-drift-pct {fail_on_drift_pct}")
     return ReconcileResult(cat, str(config_path), [s.name for s in sources], outcome, opts,
                            fail_on_drift_usd, fail_on_drift_pct, failures)
+
+
+def _check_window(opts: Any) -> None:
+    if opts.since is not None and opts.until is not None and opts.since >= opts.until:
+        raise CostctlError(f"--since {opts.since.isoformat()} is not before --until {opts.until.isoformat()}: "
+                           "no row could fall in that window")
 
 
 def _load_side(spec: str, stack: Any) -> tuple[Config, str]:
@@ -215,6 +220,8 @@ def diff(
     fail_on_increase_usd: Decimal | None = None,
     table: str = '"LiteLLM_SpendLogs"',
     statement_timeout: float = 600,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> DiffResult:
     """Deployments added, removed and repriced from BASE to HEAD (config paths or git:REF:PATH),
     and, with usage rows, what they cost under each config."""
@@ -222,10 +229,14 @@ def diff(
 
     from costctl import diff as d
     from costctl.diff.front import project
-    from costctl.reconcile import Pricer
+    from costctl.reconcile import Options, Pricer
     from costctl.usage import open_source
     from costctl.usage.postgres import Settings
 
+    window = Options(since=since, until=until)
+    _check_window(window)
+    if (since is not None or until is not None) and not usage:
+        raise CostctlError("--since/--until need --usage: they choose which usage rows to project")
     if (fail_on_increase_pct is not None or fail_on_increase_usd is not None) and not usage:
         raise CostctlError("--fail-on-increase-* needs --usage: without usage rows there is no projection")
     head_cat = load_catalog(catalog)
@@ -241,8 +252,8 @@ def diff(
     with localcontext() as context:
         context.prec = 60
         if usage:
-            projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs)
-            settings = Settings(table, statement_timeout)
+            projector = d.Projector(Pricer(base_cfg, base_cat), Pricer(head_cfg, head_cat), pairs, window)
+            settings = Settings(table, statement_timeout, since, until)
             projection = project(projector, lambda: [open_source(path, input_format, settings) for path in usage])
         failures = []
         if projection is not None:

@@ -268,9 +268,10 @@ def reconcile(
                               "read (schema-qualified names allowed)."),
     statement_timeout: float = typer.Option(600, "--statement-timeout", min=0.001, help="For a postgresql:// "
                                             "log: cancel any query running longer than this many seconds."),
-    engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB, for large logs; python: the "
-                                  "row-by-row reference; auto: vectorized for CSV, JSONL and Parquet input over "
-                                  "16 MB (stdin included)."),
+    engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB, for large logs (for a "
+                                  "postgresql:// log: priced in the database); python: the row-by-row reference; "
+                                  "auto: vectorized for CSV, JSONL and Parquet input over 16 MB (stdin included), "
+                                  "python for a database."),
     strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the result untrustworthy: exit 2."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
@@ -341,6 +342,8 @@ def diff(
     base_catalog: Optional[str] = typer.Option(None, "--base-catalog",
                                                help="Catalog for BASE (default: the same as --catalog)."),
     fmt: DiffFormat = typer.Option(DiffFormat("table"), "--format", "-f", help="Output format."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only usage rows with startTime >= this (UTC)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only usage rows with startTime < this (UTC)."),
     fail_on_increase_pct: Optional[str] = typer.Option(None, "--fail-on-increase-pct",
                                                        help="Exit 1 when the projected spend rises more than this %."),
     fail_on_increase_usd: Optional[str] = typer.Option(None, "--fail-on-increase-usd",
@@ -368,7 +371,8 @@ def diff(
     result = api.diff(base, head, usage=usage, catalog=catalog, base_catalog=base_catalog,
                       fail_on_increase_pct=_decimal(fail_on_increase_pct, "--fail-on-increase-pct"),
                       fail_on_increase_usd=_decimal(fail_on_increase_usd, "--fail-on-increase-usd"),
-                      table=table, statement_timeout=statement_timeout)
+                      table=table, statement_timeout=statement_timeout, since=_time(since, "--since"),
+                      until=_time(until, "--until"))
     _emit(formatter("diff", fmt.value).diff(result, RenderOptions(color=_color(output))), output)
     if result.failures:
         sys.stderr.write("; ".join(result.failures) + "\n")

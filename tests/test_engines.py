@@ -492,3 +492,27 @@ def test_diff_projections_agree(tmp_path: Path, fmt: str, seed: int, monkeypatch
     assert reference is not None and reference.rows and reference.unroutable_rows and reference.skipped_by_reason
     assert reference.base != reference.head
     assert vectorized == reference
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_diff_projections_agree_within_a_window(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--since/--until choose the usage rows in both projections: the rest are outside-window."""
+    config, rows = generate(600, seed)
+    log = write(rows, tmp_path, "csv")
+    head = _head_config(config, tmp_path)
+    window = {"since": START + timedelta(days=1), "until": START + timedelta(days=4)}
+    monkeypatch.setattr(front, "AUTO_MIN_BYTES", 10**18)
+    reference = api.diff(str(config), str(head), usage=[str(log)], **window).projection
+    from costctl.diff.sql_projection import VectorizedProjector
+
+    ran: list[Any] = []
+    project = VectorizedProjector.project
+    monkeypatch.setattr(VectorizedProjector, "project", lambda self, sources: ran.append(project(self, sources))
+                        or ran[-1])
+    monkeypatch.setattr(front, "AUTO_MIN_BYTES", 0)
+    vectorized = api.diff(str(config), str(head), usage=[str(log)], **window).projection
+    assert ran and vectorized is ran[0]  # not a fallback to the reference
+    whole = api.diff(str(config), str(head), usage=[str(log)]).projection
+    assert reference is not None and whole is not None
+    assert reference.skipped_by_reason.get("outside-window", 0) > 0 and 0 < reference.rows < whole.rows
+    assert vectorized == reference

@@ -101,6 +101,11 @@ def test_diff_usage_from_the_database_equals_its_csv_export(loaded):
     from_db, from_csv = report(*args, "--usage", uri), report(*args, "--usage", str(export))
     from_db.pop("usage"), from_csv.pop("usage")
     assert from_db["projection"]["rows_read"] == 600 and from_db == from_csv
+    window = ("--since", "2026-11-02", "--until", "2026-11-04")
+    a, b = report(*args, "--usage", uri, *window)["projection"], report(*args, "--usage", str(export), *window)["projection"]
+    assert b["skipped_by_reason"]["outside-window"] > 0 and "outside-window" not in a.get("skipped_by_reason", {})
+    for key in ("rows", "base_usd", "head_usd", "delta_usd", "groups", "first_day", "last_day"):
+        assert a[key] == b[key], key
 
 
 def test_the_password_never_appears(pg_server, loaded):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from costctl.pricing import EffectivePrices, NotRecomputed
-from costctl.reconcile.model import NONE
+from costctl.reconcile.model import NONE, Options, window_skip
 from costctl.reconcile.pricer import Priced, Pricer, ResponseModelUnknown
 from costctl.usage.readers import Source, read_records
 from costctl.usage.record import Skip
@@ -99,8 +99,10 @@ class Projector:
     """Prices usage rows under BASE and HEAD."""
 
     def __init__(self, base: Pricer, head: Pricer,
-                 pairs: list[tuple[EffectivePrices | None, EffectivePrices | None]]) -> None:
+                 pairs: list[tuple[EffectivePrices | None, EffectivePrices | None]],
+                 options: Options | None = None) -> None:
         self.base, self.head = base, head
+        self.options = options or Options()  # --since / --until
         self.counterpart: dict[str, str | None] = {}
         for b, h in pairs:
             if b is not None:
@@ -118,17 +120,22 @@ class Projector:
             self.projection.rows_read += 1
             if isinstance(row, Skip):
                 self.skip(row.reason)
+                continue
+            left_out = window_skip(row.start_time, self.options)
+            if left_out is not None:
+                self.skip(left_out[0])
             else:
-                self.add(row)
+                self.add(row, not source.unique_ids)
 
-    def add(self, row: Any) -> None:
-        """One SpendRow."""
+    def add(self, row: Any, dedupe: bool = True) -> None:
+        """One SpendRow; `dedupe`: its request_id may repeat an earlier row's."""
         p = self.projection
-        digest = hash(row.request_id)
-        if digest in self._seen:
-            self.skip("duplicate-request-id")
-            return
-        self._seen.add(digest)
+        if dedupe:
+            digest = hash(row.request_id)
+            if digest in self._seen:
+                self.skip("duplicate-request-id")
+                return
+            self._seen.add(digest)
         try:
             based, _unknown = self.base.join(row.model_id, row.model_group, row.model, row.provider)
         except ResponseModelUnknown:

@@ -16,7 +16,6 @@ from typing import Any
 
 from costctl.diff.projection import Projection, Projector
 from costctl.reconcile import sql
-from costctl.reconcile.model import Options
 from costctl.reconcile.pricer import ResponseModelUnknown
 from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
 from costctl.reconcile.vectorized.load import dec, load_rows
@@ -26,7 +25,7 @@ from costctl.usage.readers import Source
 
 class VectorizedProjector(VectorizedReconciler):
     def __init__(self, reference: Projector) -> None:
-        super().__init__(reference.base, Options())
+        super().__init__(reference.base, reference.options)
         self.reference = reference
         self.need_time = True  # the projection's window comes from startTime: a bad one is a skip
 

@@ -56,6 +56,17 @@ def readable(sources: list[Source], engine: str) -> Iterator[list[Source]]:
         yield [spool(s, folder) if s.is_stream else s for s in sources]
 
 
+def _set_based(chosen: str) -> Any:
+    """The engine class `choose_engine` named (imported only when it runs)."""
+    if chosen == "pushdown":
+        from costctl.reconcile.pushdown import PushdownReconciler
+
+        return PushdownReconciler
+    from costctl.reconcile.vectorized import VectorizedReconciler
+
+    return VectorizedReconciler
+
+
 def _reset(mismatches_out: IO[str] | None) -> None:
     """Empty the mismatch file an engine that gave up had begun (the fallback writes it whole)."""
     if mismatches_out is not None and mismatches_out.tell():
@@ -72,22 +83,11 @@ def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Optio
     with localcontext() as context, readable(open_sources(), engine) as sources:
         context.prec = 60
         chosen = choose_engine(engine, sources, options)
-        if chosen == "pushdown":
-            from costctl.reconcile.pushdown import PushdownReconciler
+        if chosen != "python":
             from costctl.reconcile.vectorized import Unsupported
 
             try:
-                return PushdownReconciler(pricer, options, on_mismatch).run(sources, mapping, on_read), sources
-            except Unsupported as exc:
-                if engine == "vectorized":
-                    raise CostctlError(f"--engine vectorized cannot price this table in the database: {exc}; "
-                                       "use --engine python") from None
-                _reset(mismatches_out)
-        if chosen == "vectorized":
-            from costctl.reconcile.vectorized import Unsupported, VectorizedReconciler
-
-            try:
-                return VectorizedReconciler(pricer, options, on_mismatch).run(sources, mapping, on_read), sources
+                return _set_based(chosen)(pricer, options, on_mismatch).run(sources, mapping, on_read), sources
             except Unsupported as exc:
                 if engine == "vectorized":
                     raise CostctlError(f"--engine vectorized cannot reconcile this input exactly: {exc}; "

@@ -33,6 +33,8 @@ from costctl.reconcile.vectorized.parse import (
     TEXT_PATHS,
     TOKENS,
     columns_of,
+    usage_columns,
+    writes_of,
 )
 from costctl.usage import postgres
 from costctl.usage.readers import DatabaseSource, Source
@@ -104,14 +106,8 @@ def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ..
           *(f"coalesce(jsonb_typeof({b}) IN ('null', 'object'), true)" for b in (pdt, uot)),
           f"NOT coalesce(({rare}) AND ({rare_values}), false)",
           f"coalesce({q('request_tags')}::text, '') NOT LIKE '%{PROBE_TAG}%'"]
-    writes_value = f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
-    writes = "x.writes__"
+    writes_value = writes_of(n)
     use_pd = f"coalesce(jsonb_typeof({pdt}) = 'object' AND {pdt} <> '{{}}'::jsonb, false)"
-
-    def ttl(*keys: str) -> str:
-        pd = " + ".join(n(f"pd_{k}") for k in keys)
-        uo = " + ".join(n(f"uo_{k}") for k in keys)
-        return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN {use_pd} THEN {pd} ELSE {uo} END"
 
     def col(name: str) -> str:
         return f"coalesce({q(name)}, '')"
@@ -121,18 +117,7 @@ def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ..
         "spend": f"{q('spend')}::text::numeric",  # the shortest exact text: never float8's 15 digits
         "pt": f"{q('prompt_tokens')}::bigint",
         "ct": f"{q('completion_tokens')}::bigint",
-        "cached": f"coalesce(nullif({n('pd_cached')}, 0), {n('uo_cached')})",
-        "writes": writes,
-        "w_short": ttl("ephemeral_5m_input_tokens", "ephemeral_30m_input_tokens"),
-        "w1h": ttl("ephemeral_1h_input_tokens"),
-        "w12h": ttl("ephemeral_12h_input_tokens"),
-        "reasoning": n("reasoning"),
-        "audio_in": n("audio_in"),
-        "audio_out": n("audio_out"),
-        "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
-                 f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
-        "vloc": f"coalesce({text('vloc')}, '')",
-        "resid": f"coalesce({text('resid')}, '')",
+        **usage_columns(n, text, use_pd, "x.writes__"),  # the cache-write count, computed once below
         "hit": f"coalesce({q('cache_hit')} ~* '^\\s*true\\s*$', false)",
         "failed": f"coalesce({q('status')} ~* '^\\s*failure\\s*$', false)",
         "mid": col("model_id"), "mg": col("model_group"), "mdl": col("model"), "prov": col("custom_llm_provider"),
@@ -149,7 +134,8 @@ def parsed_rows(table: str, where: str, need_time: bool, group_by: tuple[str, ..
                   f"jsonb_array_elements({tags}) e WHERE jsonb_typeof(e) <> 'string' OR e::text ~ '[\\\\\\x01-\\x1f]')))")
         columns["tags"] = f"CASE WHEN {none} THEN '' ELSE {tags}::text END"
     fast = " AND ".join(f"coalesce({c}, false)" for c in ok)
-    named = ", ".join([f"{columns[name]} AS {name}" for name in PARSED_NAMES] +
+    # a value only for the rows it is exact for (a cast of another row's value could fail)
+    named = ", ".join([f"CASE WHEN fast THEN {columns[name]} END AS {name}" for name in PARSED_NAMES] +
                       [f"CASE WHEN NOT fast THEN {q(c)}::text END AS {postgres.quoted('raw_' + c)}" for c in raw])
     # OFFSET 0: fast and the cache-write count are computed once per row, not at every use
     return (f"SELECT 1 AS src, ord, fast, {named} FROM (SELECT *, {fast} AS fast, {writes_value} AS writes__ FROM ("
@@ -185,11 +171,11 @@ class PushdownReconciler:
 
     def _prepare(self, con: Any, table: str) -> None:
         """Check the table's shape; the session's temporary tables (before the read-only snapshot,
-        which allows no CREATE): s (rows the reference parsed), k (join keys), t (rates),
-        dup (repeated request_ids)."""
+        which allows no CREATE): r (every row, parsed once), s (rows the reference parsed), k
+        (join keys), t (rates), dup (repeated request_ids)."""
         types = dict(con.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-                                 "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
-                                 [table]).fetchall())
+                                 "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+                                 "ORDER BY a.attnum", [table]).fetchall())
         for column, wanted in TYPES.items():
             if types.get(column) != wanted:
                 raise Unsupported(f"column {column} is {types.get(column, 'missing')}, not {wanted} as in LiteLLM's "
@@ -201,9 +187,13 @@ class PushdownReconciler:
         # the price table (100,000 rows x 183 rates = 18 M comparisons) and sorts on disk.
         con.execute("SET enable_nestloop = off")
         con.execute("SET work_mem = '64MB'")
+        con.execute("SET temp_buffers = '128MB'")  # before the session's first temporary table
+        self.raw_columns = [c for c in types if c in FIELDS]
+        raw = ", ".join(f"{postgres.quoted('raw_' + c)} TEXT" for c in self.raw_columns)
         rates = ", ".join(f"{sql.rate_column(p, r)} NUMERIC" for p in sql.PLANS for r in sql.RATES)
         keys = ", ".join(f"{k} VARCHAR" for k in sql.RATE_KEYS)
-        for ddl in (f"s (src INTEGER, ord BIGINT, {PARSED}, {RARE_PARSED})", f"k ({K_COLUMNS})",
+        for ddl in (f"r (src INTEGER, ord BIGINT, fast BOOLEAN, {PARSED}, {raw})",
+                    f"s (src INTEGER, ord BIGINT, {PARSED}, {RARE_PARSED})", f"k ({K_COLUMNS})",
                     f"t (pid INTEGER, {keys}, lo BIGINT, hi BIGINT, {rates})", "dup (src INTEGER, ord BIGINT, rid TEXT)"):
             con.execute(f"CREATE TEMPORARY TABLE {ddl} ON COMMIT PRESERVE ROWS")
 
@@ -213,29 +203,39 @@ class PushdownReconciler:
         con, opts, ledger = db.con, self.options, self.ledger
         where, params = db.where(source.settings, {})
         where_sql = postgres.driver(source.name).ClientCursor(con).mogrify(where, params) if params else where
-        rows = parsed_rows(db.table, where_sql, opts.needs_time, opts.group_by)
-        ledger.totals.rows_read = con.execute(f"SELECT count(*) FROM {db.table} x{where_sql}").fetchone()[0]
-        self._slow_rows(con, db, source, where_sql)
+        rows = parsed_rows(db.table, where_sql, opts.needs_time, opts.group_by, tuple(self.raw_columns))
+        con.execute(f"INSERT INTO r SELECT * FROM ({rows}) p")  # the one pass over the table
+        ledger.totals.rows_read = con.execute("SELECT count(*) FROM r").fetchone()[0]
+        self._slow_rows(con, source)
         names = ", ".join(PARSED_NAMES)
         plain = ", ".join(("''" if c in ("geo", "speed") else "0") + f" AS {c}" for c in RARE_COLUMNS)
-        v0 = sql.billed(f"SELECT src, ord, {names}, {plain} FROM ({rows}) r WHERE fast "
+        v0 = sql.billed(f"SELECT src, ord, {names}, {plain} FROM r WHERE fast "
                         f"UNION ALL SELECT src, ord, {names}, {', '.join(RARE_COLUMNS)} FROM s", D)
         views = f"WITH v0 AS ({v0}), v AS ({sql.without('v0', 'dup')})"
-        if not self._unique_request_ids(con, db):
+        if not postgres.unique_request_ids(con, db.table):
             con.execute(f"WITH v0 AS ({v0}) INSERT INTO dup {sql.repeats(D)}")
             self.ledger.totals.duplicate_request_ids += self._skips(
                 con, "SELECT src, ord, rid FROM dup", "duplicate-request-id", "request_id {2} seen before", "")
-        # the join keys and rate keys of every row to price, in one pass
         prices = PriceTables(con, D, "")
-        # (a repeated row's keys are its first one's: the parsed rows' keys are the ones to price)
-        found = con.execute(f"SELECT DISTINCT mid, mg, mdl, prov, {', '.join(sql.RATE_KEYS)} FROM (SELECT mid, mg, mdl, "
-                            f"prov, tier, vloc, resid, '' AS geo, '' AS speed FROM ({rows}) r WHERE fast UNION ALL "
-                            f"SELECT mid, mg, mdl, prov, tier, vloc, resid, geo, speed FROM s) keys").fetchall()
-        k_rows = {key: key_row(self.pricer, prices, key) for key in {tuple(row[:4]) for row in found}}
-        self._copy(con, "k", list(k_rows.values()))
-        plan_keys = {(k_rows[tuple(row[:4])][4], *row[4:]) for row in found if k_rows[tuple(row[:4])][4] > 0}
+        # the join and rate keys to price, a batch at a time (a log of unknown model_ids has as
+        # many join keys as rows); a repeated row's keys are its first one's
+        plan_keys: set[tuple[Any, ...]] = set()
+        azure = False
+        with con.cursor(name="costctl_keys") as cursor:
+            cursor.execute("SELECT mid, mg, mdl, prov, array_agg(DISTINCT ARRAY[tier, vloc, resid, geo, speed]) FROM ("
+                           "SELECT mid, mg, mdl, prov, tier, vloc, resid, '' AS geo, '' AS speed FROM r WHERE fast "
+                           "UNION ALL SELECT mid, mg, mdl, prov, tier, vloc, resid, geo, speed FROM s) keys "
+                           "GROUP BY 1, 2, 3, 4")
+            while batch := cursor.fetchmany(20_000):
+                k_rows = [key_row(self.pricer, prices, tuple(row[:4])) for row in batch]
+                self._copy(con, "k", k_rows, analyze=False)
+                for k, row in zip(k_rows, batch, strict=True):
+                    azure = azure or k[6] is not None
+                    if k[4] > 0:
+                        plan_keys.update((k[4], *facts) for facts in row[4])
+        con.execute("ANALYZE k")
         self._copy(con, "t", prices.rate_rows(sorted(plan_keys)))
-        if any(row[6] is not None for row in k_rows.values()):
+        if azure:
             self._skips(con, "SELECT v.src, v.ord, k.azure FROM v JOIN k USING (mid, mg, mdl, prov) "
                         "WHERE k.azure IS NOT NULL", "azure-response-model-unknown", AZURE_DETAIL.replace("{}", "{2}"),
                         views)
@@ -243,16 +243,14 @@ class PushdownReconciler:
         j = sql.priced_rows(D, tol, prices.skip_terms)
         return self._outcome(con, f"{views}, j AS ({j}) {sql.aggregate(D, opts.group_by)}", source)
 
-    def _slow_rows(self, con: Any, db: postgres.Database, source: DatabaseSource, where: str) -> None:
+    def _slow_rows(self, con: Any, source: DatabaseSource) -> None:
         """The rows the SQL left alone, parsed by the reference code into s (or skipped, named)."""
-        columns = [c for c in db.columns if c in FIELDS]
+        columns = self.raw_columns
         raw = ", ".join(postgres.quoted("raw_" + c) for c in columns)
-        rows = parsed_rows(db.table, where, self.options.needs_time, self.options.group_by, tuple(columns))
-        query = f"SELECT ord, {raw} FROM ({rows}) r WHERE NOT fast ORDER BY ord"
         by_tag = "tag" in self.options.group_by
         parsed: list[tuple[Any, ...]] = []
         with con.cursor(name="costctl_slow") as cursor:
-            cursor.execute(query)
+            cursor.execute(f"SELECT ord, {raw} FROM r WHERE NOT fast ORDER BY ord")
             while batch := cursor.fetchmany(postgres.FETCH_ROWS):
                 for ord, *values in batch:
                     try:
@@ -266,14 +264,9 @@ class PushdownReconciler:
                         self.ledger.skip_row(1, ord, skip.reason, skip.detail)
                         continue
                     parsed.append((1, ord, *columns_of(row, D, tags)))
-        self._copy(con, "s", parsed)
-
-    def _unique_request_ids(self, con: Any, db: postgres.Database) -> bool:
-        """request_id is the table's primary key (LiteLLM's is): no row can repeat one."""
-        return bool(con.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(%s) AND i.indisunique "
-            "AND i.indnkeyatts = 1 AND a.attname = 'request_id')", [db.table]).fetchone()[0])
+                self._copy(con, "s", parsed, analyze=False)  # a batch at a time: memory stays flat
+                parsed = []
+        con.execute("ANALYZE s")
 
     def _skips(self, con: Any, query: str, reason: str, detail: str, views: str) -> int:
         n = con.execute(f"{views} SELECT count(*) FROM ({query}) q").fetchone()[0]
@@ -283,12 +276,13 @@ class PushdownReconciler:
                 self.ledger.example(row[0], row[1], reason, detail.format(*row))
         return int(n)
 
-    def _copy(self, con: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, con: Any, table: str, rows: list[tuple[Any, ...]], analyze: bool = True) -> None:
         if rows:
             with con.cursor().copy(f"COPY {table} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-        con.execute(f"ANALYZE {table}")
+        if analyze:
+            con.execute(f"ANALYZE {table}")
 
     def _outcome(self, con: Any, aggregate: str, source: DatabaseSource) -> Outcome:
         """Fold the aggregate's rows into the ledger as they stream back: the mismatched rows

@@ -83,12 +83,13 @@ class Reconciler:
                 if isinstance(row, Skip):
                     self.skip(line, row.reason, row.detail)
                 else:
-                    self.add(row)
+                    self.add(row, not source.unique_ids)
         finally:
             if was_enabled:
                 gc.enable()
 
-    def add(self, row: SpendRow) -> None:
+    def add(self, row: SpendRow, dedupe: bool = True) -> None:
+        """One row; `dedupe`: its request_id may repeat an earlier row's."""
         left_out = window_skip(row.start_time, self.options)
         if left_out is not None:
             self.skip(row.line, *left_out)
@@ -101,12 +102,13 @@ class Reconciler:
                 return
         # A 64-bit hash per request_id keeps memory flat (about 50 bytes a row); two different ids
         # colliding in one run is a ~1e-8 event at a million rows.
-        digest = hash(row.request_id)
-        if digest in self._seen:
-            self.totals.duplicate_request_ids += 1
-            self.skip(row.line, "duplicate-request-id", f"request_id {row.request_id} seen before")
-            return
-        self._seen.add(digest)
+        if dedupe:
+            digest = hash(row.request_id)
+            if digest in self._seen:
+                self.totals.duplicate_request_ids += 1
+                self.skip(row.line, "duplicate-request-id", f"request_id {row.request_id} seen before")
+                return
+            self._seen.add(digest)
         try:
             joined = self.pricer.join(row.model_id, row.model_group, row.model, row.provider)
         except ResponseModelUnknown as exc:

@@ -157,6 +157,14 @@ def connect(uri: str, name: str, settings: Settings, prepare: Callable[[Any], No
     return Database(con, table, columns)
 
 
+def unique_request_ids(con: Any, table: str) -> bool:
+    """request_id alone is a unique key of `table` (LiteLLM's primary key): no row repeats one."""
+    return bool(con.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+        "AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(%s) AND i.indisunique "
+        "AND i.indnkeyatts = 1 AND a.attname = 'request_id')", [table]).fetchone()[0])
+
+
 def failing(name: str, uri: str) -> Callable[[BaseException], CostctlError]:
     """The one-line error for a database error met while reading (a timeout, a lost server)."""
     def convert(exc: BaseException) -> CostctlError:
@@ -165,15 +173,19 @@ def failing(name: str, uri: str) -> Callable[[BaseException], CostctlError]:
 
 
 def read_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
-              check: Callable[[list[str]], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+              check: Callable[[list[str]], None],
+              unique: Callable[[], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, raw row as text, the way `\\copy … csv` writes it) for every row of the
-    table in the window, through a server-side cursor: constant memory whatever the table."""
+    table in the window, through a server-side cursor: constant memory whatever the table.
+    `unique()` is called before the first row when request_id is unique in the table."""
     from costctl.usage.record import FIELDS
 
     psycopg = driver(name)
     db = connect(uri, name, settings)
     try:
         check(db.columns)
+        if unique is not None and unique_request_ids(db.con, db.table):
+            unique()
         wanted = set(FIELDS) | set(mapping.values())
         columns = [c for c in db.columns if c in wanted]
         select = ", ".join(quoted(c) + "::text" for c in columns)

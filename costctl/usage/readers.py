@@ -71,6 +71,9 @@ class Source:
     size: int | None  # None for a stream, which can be read once
     _opener: Callable[[], BinaryIO]
     path: str | None = None  # a file other readers (DuckDB) may open themselves
+    # No two rows can share a request_id (a database's unique index says so, once reading has
+    # begun): the engines need not remember the ids they saw.
+    unique_ids: bool = False
 
     @property
     def is_stream(self) -> bool:
@@ -152,8 +155,11 @@ def _open_database(uri: str, forced: str | None, settings: postgres.Settings) ->
 def read_database(source: Source, mapping: Mapping[str, str], on_read: Callable[[int], None] | None) -> Iterator[Row]:
     assert isinstance(source, DatabaseSource)
     rename = renamer(mapping)
+    def unique() -> None:
+        source.unique_ids = "request_id" not in mapping
+
     for number, row in postgres.read_rows(source.uri, source.name, source.settings, mapping,
-                                          lambda found: check_columns(found, source, mapping)):
+                                          lambda found: check_columns(found, source, mapping), unique):
         yield number, rename(row)
 
 

@@ -7,6 +7,7 @@ counts must be plain JSON integers and strings free of escapes for the SQL to ta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,37 @@ PARSED_NAMES = tuple(part.split()[0] for part in PARSED.split(", "))
 RARE_COLUMNS = (*sql.MODALITY_COLUMNS, "geo", "speed")
 RARE_PARSED = ", ".join(f"{c} {'VARCHAR' if c in ('geo', 'speed') else 'BIGINT'}" for c in RARE_COLUMNS)
 
+
+
+def writes_of(n: Callable[[str], str]) -> str:
+    """SQL: the cache-write count, as record.usage_of reads it (`n(path name)`: a count, 0 if absent)."""
+    return f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
+
+
+def usage_columns(n: Callable[[str], str], text: Callable[[str], str], use_pd: str, writes: str) -> dict[str, str]:
+    """record.usage_of, term by term, in any dialect: the parsed columns taken from the usage
+    block, given the dialect's `n(path name)` (a count, 0 if absent), `text(path name)` (a
+    string, NULL if absent), `use_pd` (the TTL counts come from prompt_tokens_details) and
+    the cache-write count `writes`."""
+    def ttl(*keys: str) -> str:  # cache-write lifetimes count only when there are writes
+        pd = " + ".join(n(f"pd_{k}") for k in keys)
+        uo = " + ".join(n(f"uo_{k}") for k in keys)
+        return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN {use_pd} THEN {pd} ELSE {uo} END"
+
+    return {
+        "cached": f"coalesce(nullif({n('pd_cached')}, 0), {n('uo_cached')})",
+        "writes": writes,
+        "w_short": ttl("ephemeral_5m_input_tokens", "ephemeral_30m_input_tokens"),
+        "w1h": ttl("ephemeral_1h_input_tokens"),
+        "w12h": ttl("ephemeral_12h_input_tokens"),
+        "reasoning": n("reasoning"),
+        "audio_in": n("audio_in"),
+        "audio_out": n("audio_out"),
+        "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
+                 f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
+        "vloc": f"coalesce({text('vloc')}, '')",
+        "resid": f"coalesce({text('resid')}, '')",
+    }
 
 
 def paths_list() -> str:
@@ -109,32 +141,13 @@ def select(relation: str, f: dict[str, str], dialect: sql.Dialect, need_time: bo
         ts_value = f"TRY_CAST(replace(regexp_replace({t}, '(Z|\\+00:00)$', ''), 'T', ' ') AS TIMESTAMP)"
         ok.append(f"(coalesce({t}, '') = '' OR (regexp_full_match({t}, '{TIMESTAMP}') AND {ts_value} IS NOT NULL))")
         ts = f"CASE WHEN regexp_full_match(coalesce({t}, ''), '{TIMESTAMP}') THEN {ts_value} END"
-    # record.usage_of, term by term
-    writes = f"coalesce(nullif({n('pd_write')}, 0), nullif({n('pd_creation')}, 0), {n('uo_creation')})"
     use_pd = f"coalesce({raw('pd_ttl')} LIKE '{{%' AND {raw('pd_ttl')} <> '{{}}', false)"
-
-    def ttl(*keys: str) -> str:  # cache-write lifetimes count only when there are writes
-        pd = " + ".join(n(f"pd_{k}") for k in keys)
-        uo = " + ".join(n(f"uo_{k}") for k in keys)
-        return f"CASE WHEN ({writes}) = 0 THEN 0 WHEN {use_pd} THEN {pd} ELSE {uo} END"
-
     columns = {
         "rid": f"coalesce({rid}, '')",
         "spend": f"TRY_CAST({spend} AS {d.money})",
         "pt": f"TRY_CAST({f['prompt_tokens']} AS BIGINT)",
         "ct": f"TRY_CAST({f['completion_tokens']} AS BIGINT)",
-        "cached": f"coalesce(nullif({n('pd_cached')}, 0), {n('uo_cached')})",
-        "writes": writes,
-        "w_short": ttl("ephemeral_5m_input_tokens", "ephemeral_30m_input_tokens"),
-        "w1h": ttl("ephemeral_1h_input_tokens"),
-        "w12h": ttl("ephemeral_12h_input_tokens"),
-        "reasoning": n("reasoning"),
-        "audio_in": n("audio_in"),
-        "audio_out": n("audio_out"),
-        "tier": (f"coalesce(CASE WHEN ({text('uo_tier')}) <> '' THEN {text('uo_tier')} WHEN ({text('meta_tier')}) "
-                 f"<> '' THEN {text('meta_tier')} ELSE {text('bd_tier')} END, '')"),
-        "vloc": f"coalesce({text('vloc')}, '')",
-        "resid": f"coalesce({text('resid')}, '')",
+        **usage_columns(n, text, use_pd, writes_of(n)),
         "hit": f"coalesce(regexp_full_match({f['cache_hit']}, '\\s*true\\s*', 'i'), false)",
         "failed": f"coalesce(regexp_full_match({f['status']}, '\\s*failure\\s*', 'i'), false)",
         "mid": f"coalesce({f['model_id']}, '')",
