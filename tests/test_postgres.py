@@ -66,8 +66,8 @@ def comparable(doc: dict) -> dict:
     return doc
 
 
-# vectorized: pushdown, without the fallback auto would take
-ENGINES = ["python", "vectorized"]
+# python: the cursor; vectorized: pushdown (no fallback); auto: copied out as JSON lines
+ENGINES = ["python", "vectorized", "auto"]
 GROUPINGS = [("model_group", "day"), ("deployment", "tag"), ("user", "team", "api_key", "provider")]
 
 
@@ -171,7 +171,7 @@ def test_odd_rows_are_named_skips_not_errors(pg_server, db):
     s = reports[0]["summary"]
     assert s["rows_read"] == 7 and s["rows_reconciled"] + s["rows_skipped"] == 7, s
     assert set(s["skipped_by_reason"]) >= {"bad-spend"}, s
-    assert reports[0] == reports[1]
+    assert reports[0] == reports[1] == reports[2]
 
 
 # -- without a server ----------------------------------------------------------------------------
@@ -217,13 +217,15 @@ def _run(config, spec: str, engine: str, options):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_generated_rows_agree_through_every_route(pg_server, tmp_path, seed):
+def test_generated_rows_agree_through_every_route(pg_server, tmp_path, seed, monkeypatch):
     """The differential suite's rows (faults of every cause, odd values) as LiteLLM's table holds
     them: pushdown and the reference over the cursor agree exactly (places included); and with
     the table's CSV export through the reference and DuckDB, all but the place of a row."""
     from dataclasses import asdict
 
     from test_engines import OPTION_SETS, generate, write
+
+    from costctl.reconcile import front
 
     config, rows = generate(700, seed)
     uri = pg_server.fresh()
@@ -238,6 +240,14 @@ def test_generated_rows_agree_through_every_route(pg_server, tmp_path, seed):
         assert [asdict(g) for g in b.groups] == [asdict(g) for g in a.groups]
         assert [asdict(m) for m in b.top] == [asdict(m) for m in a.top]
         assert push_out == ref_out and push.failures == ref.failures
+        monkeypatch.setattr(front, "AUTO_MIN_BYTES", 0)  # the copied-out rows through DuckDB
+        copied, copied_out = _run(config, uri, "auto", options)
+        monkeypatch.undo()
+        c = copied.outcome
+        assert asdict(c.totals) == asdict(a.totals)
+        assert [asdict(g) for g in c.groups] == [asdict(g) for g in a.groups]
+        assert [asdict(m) for m in c.top] == [asdict(m) for m in a.top]
+        assert copied_out == ref_out and copied.failures == ref.failures
         assert a.totals.rows_read == (loaded if not options.windowed else a.totals.rows_read)
         for engine in ("python", "vectorized"):
             file, file_out = _run(config, str(export), engine, options)

@@ -25,8 +25,8 @@ def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
     if engine == "python":
         return "python"
     if sources and all(s.format == "postgres" for s in sources):
-        # pushdown is exact but not yet faster than reading the rows out (bench_postgres.py):
-        # it runs only when asked for, as the set-based engine of a database
+        # (auto has copied a table out: readable). Pushdown is exact but slower than copying
+        # the rows out (bench_postgres.py): it runs when asked for, as a database's set engine.
         return "pushdown" if engine == "vectorized" and len(sources) == 1 else "python"
     from costctl.reconcile.vectorized import available, unsupported_reason
 
@@ -45,15 +45,20 @@ def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
 
 
 @contextmanager
-def readable(sources: list[Source], engine: str) -> Iterator[list[Source]]:
+def readable(sources: list[Source], engine: str, mapping: dict[str, str] | None = None) -> Iterator[list[Source]]:
     """The sources, streams (stdin, pipes) spooled to temporary files unless the reference
-    engine is asked for: DuckDB reads files, and a fallback must read the input again. The
-    files go when the run ends."""
-    if engine == "python" or not any(s.is_stream for s in sources):
+    engine is asked for: DuckDB reads files, and a fallback must read the input again; and
+    with `--engine auto`, a database table's rows copied out as JSON lines (one COPY of the
+    columns costctl reads: the fastest route, see benchmarks/bench_postgres.py). The files go
+    when the run ends."""
+    def spooled(s: Source) -> bool:
+        return (s.is_stream and engine != "python") or (s.format == "postgres" and engine == "auto")
+
+    if not any(spooled(s) for s in sources):
         yield sources
         return
     with tempfile.TemporaryDirectory(prefix="costctl-spool-") as folder:
-        yield [spool(s, folder) if s.is_stream else s for s in sources]
+        yield [spool(s, folder, mapping) if spooled(s) else s for s in sources]
 
 
 def _set_based(chosen: str) -> Any:
@@ -80,7 +85,7 @@ def run(pricer: Pricer, open_sources: Callable[[], list[Source]], options: Optio
     """Reconcile the sources `open_sources` opens; returns the outcome and the sources read."""
     on_mismatch = write_mismatch(mismatches_out) if mismatches_out is not None else None
     # Sums of a million spends need more than Decimal's default 28 digits to stay exact.
-    with localcontext() as context, readable(open_sources(), engine) as sources:
+    with localcontext() as context, readable(open_sources(), engine, mapping) as sources:
         context.prec = 60
         chosen = choose_engine(engine, sources, options)
         if chosen != "python":

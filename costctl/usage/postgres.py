@@ -9,7 +9,9 @@ that transaction and gone with the session.
 
 Rows are read in the order ("startTime", request_id) — LiteLLM indexes both — and numbered from
 1 in that order: `postgresql://…/db#LiteLLM_SpendLogs:12` is the 12th row. --since/--until
-become a range on "startTime", so rows outside the window are not read at all.
+become a range on "startTime", so rows outside the window are not read at all. Rows come out
+through a server-side cursor (`read_rows`, for the reference engine) or one COPY as JSON lines
+(`copy_jsonl`, for the file engines); reconcile/pushdown.py prices them in the database.
 """
 
 from __future__ import annotations
@@ -202,3 +204,49 @@ def read_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str
         raise failing(name, uri)(exc) from None
     finally:
         db.con.close()  # the snapshot is rolled back with the connection: nothing is committed
+
+
+def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
+               check: Callable[[list[str]], None], target: str) -> bool:
+    """The columns costctl reads, of every row in the window, as JSON lines in `target`, in
+    row order (line n is row n: JSON text holds no raw line break): one COPY, which the
+    server streams as fast as it reads. Whether request_id is unique in the table."""
+    from costctl.usage.record import FIELDS
+
+    psycopg = driver(name)
+    db = connect(uri, name, settings)
+    try:
+        check(db.columns)
+        unique = unique_request_ids(db.con, db.table)
+        wanted = set(FIELDS) | set(mapping.values())
+        columns = [c for c in db.columns if c in wanted]
+        where, params = db.where(settings, mapping)
+        where = psycopg.ClientCursor(db.con).mogrify(where, params) if params else where
+        order = ", ".join(quoted(c) for c in db.order(mapping)) or "1"
+        json_columns = {c for (c,) in db.con.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND atttypid IN "
+            "('json'::regtype, 'jsonb'::regtype)", [db.table]).fetchall()}
+
+        def value(c: str) -> str:
+            # a document with content goes as JSON; a scalar or an empty one as its text, which
+            # readers take as the cursor's text (a JSON string would be taken for the document's
+            # text, an empty {} or [] text for no value)
+            if c in json_columns:
+                v = f"{quoted(c)}::jsonb"
+                return (f"CASE WHEN jsonb_typeof({v}) IN ('object', 'array') AND {v} NOT IN ('{{}}', '[]') "
+                        f"THEN {quoted(c)}::json ELSE to_json({quoted(c)}::text) END")
+            return quoted(c)
+
+        document = "json_build_object(" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', {value(c)}"
+                                                      for c in columns) + ")"
+        # CSV whose delimiter and quote are control characters JSON text always escapes: every
+        # document is written as it is, one a line
+        with db.con.cursor().copy(f"COPY (SELECT {document} FROM {db.table}{where} ORDER BY {order}) TO STDOUT "
+                                  "(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')") as copy, open(target, "wb") as out:
+            for data in copy:
+                out.write(data)
+    except psycopg.Error as exc:
+        raise failing(name, uri)(exc) from None
+    finally:
+        db.con.close()
+    return unique

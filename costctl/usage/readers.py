@@ -194,12 +194,18 @@ def _open_file(path: str, forced: str | None, _settings: postgres.Settings) -> S
     return Source(path, fmt, gzipped, size, lambda: open(path, "rb"), path)
 
 
-def spool(source: Source, folder: str) -> Source:
+def spool(source: Source, folder: str, mapping: Mapping[str, str] | None = None) -> Source:
     """`source` as a file: a stream (stdin, a pipe) is copied as it comes (still compressed) into
-    `folder`, so that it can be read again and by DuckDB; it keeps its name in every message."""
+    `folder`, so that it can be read again and by DuckDB; a database table's rows are written
+    as JSON lines (line n: row n). It keeps its name in every message."""
     if source.path is not None:
         return source
     target = os.path.join(folder, f"spool-{len(os.listdir(folder))}")
+    if isinstance(source, DatabaseSource):  # its rows as JSON lines, for the file engines
+        unique = postgres.copy_jsonl(source.uri, source.name, source.settings, mapping or {},
+                                     lambda found: check_columns(found, source, mapping or {}), target)
+        return Source(source.name, "jsonl", False, os.path.getsize(target), lambda: open(target, "rb"), target,
+                      unique_ids=unique and "request_id" not in (mapping or {}))
     with source._opener() as raw, open(target, "wb") as out:
         shutil.copyfileobj(raw, out, 1 << 20)
         size = out.tell()
