@@ -247,6 +247,9 @@ def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, st
                 out.write(data)
     except psycopg.Error as exc:
         raise failing(name, uri)(exc) from None
+    except OSError as exc:  # the temporary folder is full, or gone
+        raise CostctlError(f"cannot write the rows' copy to {target}: {exc.strerror} (TMPDIR chooses the folder; "
+                           "--engine python reads without one)", name) from None
     finally:
         db.con.close()
     return unique
