@@ -173,9 +173,7 @@ class PushdownReconciler:
         """Check the table's shape; the session's temporary tables (before the read-only snapshot,
         which allows no CREATE): r (every row, parsed once), s (rows the reference parsed), k
         (join keys), t (rates), dup (repeated request_ids)."""
-        types = dict(con.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-                                 "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
-                                 "ORDER BY a.attnum", [table]).fetchall())
+        types = postgres.Database(con, table).column_types()
         for column, wanted in TYPES.items():
             if types.get(column) != wanted:
                 raise Unsupported(f"column {column} is {types.get(column, 'missing')}, not {wanted} as in LiteLLM's "
@@ -201,8 +199,7 @@ class PushdownReconciler:
         from costctl.reconcile.vectorized.prices import PriceTables
 
         con, opts, ledger = db.con, self.options, self.ledger
-        where, params = db.where(source.settings, {})
-        where_sql = postgres.driver(source.name).ClientCursor(con).mogrify(where, params) if params else where
+        where_sql = db.where(source.settings, {})
         rows = parsed_rows(db.table, where_sql, opts.needs_time, opts.group_by, tuple(self.raw_columns))
         con.execute(f"INSERT INTO r SELECT * FROM ({rows}) p")  # the one pass over the table
         ledger.totals.rows_read = con.execute("SELECT count(*) FROM r").fetchone()[0]

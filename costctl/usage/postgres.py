@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -93,16 +94,26 @@ class Database:
         return [c for c in (mapping.get("startTime", "startTime"), mapping.get("request_id", "request_id"))
                 if c in self.columns]
 
-    def where(self, settings: Settings, mapping: Mapping[str, str]) -> tuple[str, list[Any]]:
-        """The window as a range on "startTime" (UTC, stored without zone), with its parameters.
-        Without that column there is no range: the engines skip each row as missing-timestamp."""
+    def where(self, settings: Settings, mapping: Mapping[str, str]) -> str:
+        """The window as a range on "startTime" (UTC, stored without zone), as SQL. Without
+        that column there is no range: the engines skip each row as missing-timestamp."""
         column = mapping.get("startTime", "startTime")
         conditions, params = [], []
         for op, moment in ((">=", settings.since), ("<", settings.until)):
             if moment is not None and column in self.columns:
                 conditions.append(f"{quoted(column)} {op} %s")
                 params.append(moment.astimezone(timezone.utc).replace(tzinfo=None))
-        return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+        if not conditions:
+            return ""
+        clause = " WHERE " + " AND ".join(conditions)
+        return str(driver(self.table).ClientCursor(self.con).mogrify(clause, params))
+
+    def column_types(self) -> dict[str, str]:
+        """Each column's type name, in the table's order."""
+        return dict(self.con.execute(
+            "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            [self.table]).fetchall())
 
 
 def quoted(column: str) -> str:
@@ -174,36 +185,44 @@ def failing(name: str, uri: str) -> Callable[[BaseException], CostctlError]:
     return convert
 
 
-def read_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
-              check: Callable[[list[str]], None],
-              unique: Callable[[], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number, raw row as text, the way `\\copy … csv` writes it) for every row of the
-    table in the window, through a server-side cursor: constant memory whatever the table.
-    `unique()` is called before the first row when request_id is unique in the table."""
+@contextmanager
+def _reading(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
+             check: Callable[[list[str]], None]) -> Iterator[tuple[Database, list[str], str]]:
+    """An open read of the table: (database, the columns costctl reads, "FROM … WHERE … ORDER
+    BY …" in row order); a database error is one line, and the connection closes after."""
     from costctl.usage.record import FIELDS
 
     psycopg = driver(name)
     db = connect(uri, name, settings)
     try:
         check(db.columns)
-        if unique is not None and unique_request_ids(db.con, db.table):
-            unique()
         wanted = set(FIELDS) | set(mapping.values())
         columns = [c for c in db.columns if c in wanted]
-        select = ", ".join(quoted(c) + "::text" for c in columns)
-        where, params = db.where(settings, mapping)
         order = ", ".join(quoted(c) for c in db.order(mapping)) or "1"
+        yield db, columns, f"FROM {db.table}{db.where(settings, mapping)} ORDER BY {order}"
+    except psycopg.Error as exc:
+        raise failing(name, uri)(exc) from None
+    finally:
+        db.con.close()  # the snapshot is rolled back with the connection: nothing is committed
+
+
+def read_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
+              check: Callable[[list[str]], None],
+              unique: Callable[[], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, raw row as text, the way `\\copy … csv` writes it) for every row of the
+    table in the window, through a server-side cursor: constant memory whatever the table.
+    `unique()` is called before the first row when request_id is unique in the table."""
+    with _reading(uri, name, settings, mapping, check) as (db, columns, rows):
+        if unique is not None and unique_request_ids(db.con, db.table):
+            unique()
+        select = ", ".join(quoted(c) + "::text" for c in columns)
         with db.con.cursor(name="costctl_rows") as cursor:
-            cursor.execute(f"SELECT {select} FROM {db.table}{where} ORDER BY {order}", params)
+            cursor.execute(f"SELECT {select} {rows}")
             number = 0
             while batch := cursor.fetchmany(FETCH_ROWS):
                 for values in batch:
                     number += 1
                     yield number, dict(zip(columns, values, strict=True))
-    except psycopg.Error as exc:
-        raise failing(name, uri)(exc) from None
-    finally:
-        db.con.close()  # the snapshot is rolled back with the connection: nothing is committed
 
 
 def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
@@ -211,21 +230,9 @@ def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, st
     """The columns costctl reads, of every row in the window, as JSON lines in `target`, in
     row order (line n is row n: JSON text holds no raw line break): one COPY, which the
     server streams as fast as it reads. Whether request_id is unique in the table."""
-    from costctl.usage.record import FIELDS
-
-    psycopg = driver(name)
-    db = connect(uri, name, settings)
-    try:
-        check(db.columns)
+    with _reading(uri, name, settings, mapping, check) as (db, columns, rows):
         unique = unique_request_ids(db.con, db.table)
-        wanted = set(FIELDS) | set(mapping.values())
-        columns = [c for c in db.columns if c in wanted]
-        where, params = db.where(settings, mapping)
-        where = psycopg.ClientCursor(db.con).mogrify(where, params) if params else where
-        order = ", ".join(quoted(c) for c in db.order(mapping)) or "1"
-        json_columns = {c for (c,) in db.con.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND atttypid IN "
-            "('json'::regtype, 'jsonb'::regtype)", [db.table]).fetchall()}
+        json_columns = {c for c, kind in db.column_types().items() if kind in ("json", "jsonb")}
 
         def value(c: str) -> str:
             # a document with content goes as JSON; a scalar or an empty one as its text, which
@@ -241,15 +248,13 @@ def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, st
                                                       for c in columns) + ")"
         # CSV whose delimiter and quote are control characters JSON text always escapes: every
         # document is written as it is, one a line
-        with db.con.cursor().copy(f"COPY (SELECT {document} FROM {db.table}{where} ORDER BY {order}) TO STDOUT "
-                                  "(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')") as copy, open(target, "wb") as out:
-            for data in copy:
-                out.write(data)
-    except psycopg.Error as exc:
-        raise failing(name, uri)(exc) from None
-    except OSError as exc:  # the temporary folder is full, or gone
-        raise CostctlError(f"cannot write the rows' copy to {target}: {exc.strerror} (TMPDIR chooses the folder; "
-                           "--engine python reads without one)", name) from None
-    finally:
-        db.con.close()
+        try:
+            with db.con.cursor().copy(f"COPY (SELECT {document} {rows}) TO STDOUT "
+                                      "(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')") as copy, \
+                    open(target, "wb") as out:
+                for data in copy:
+                    out.write(data)
+        except OSError as exc:  # the temporary folder is full, or gone
+            raise CostctlError(f"cannot write the rows' copy to {target}: {exc.strerror} (TMPDIR chooses the "
+                               "folder; --engine python reads without one)", name) from None
     return unique
