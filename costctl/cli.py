@@ -247,7 +247,8 @@ def reconcile(
     catalog: str = typer.Option("bundled", "--catalog", help=CATALOG_HELP),
     fmt: ReconcileFormat = typer.Option(ReconcileFormat("table"), "--format", "-f", help="Output format."),
     group_by: Optional[list[GroupBy]] = typer.Option(None, "--group-by", help="Group totals by these keys "
-                                                     "(repeatable) [default: model_group]."),
+                                                     "(repeatable) [default: model_group; model_group and day for "
+                                                     "--format html, whose page charts both]."),
     since: Optional[str] = typer.Option(None, "--since", help="Only rows with startTime >= this (UTC)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only rows with startTime < this (UTC)."),
     tolerance_usd: str = typer.Option("1e-9", "--tolerance-usd", help="A row matches within this many USD..."),
@@ -305,7 +306,8 @@ def reconcile(
         tolerance_pct=_decimal(tolerance_pct, "--tolerance-pct"),  # type: ignore[arg-type]
         since=_time(since, "--since"),
         until=_time(until, "--until"),
-        group_by=tuple(g.value for g in group_by) if group_by else ("model_group",),
+        group_by=tuple(g.value for g in group_by) if group_by else (
+            ("model_group", "day") if fmt.value == "html" else ("model_group",)),
         top=top,
     )
     _refuse([output, mismatches_out], [config, *logs])

@@ -20,6 +20,7 @@ CASES = [
     ("show.all-fields.md", ["show", "examples/config.yaml", "--format", "markdown", "--all-fields", "--unit", "token"]),
     ("show.all-fields.table.txt", ["show", "examples/config.yaml", "--all-fields", "--unit", "1k"]),
     ("show.all-fields.csv", ["show", "examples/config.yaml", "--format", "csv", "--all-fields"]),
+    ("show.html", ["show", "examples/config.yaml", "--format", "html"]),
 ]
 
 

@@ -17,6 +17,7 @@ FORMATS: dict[str, dict[str, str]] = {
         "json": "costctl.report.json_report:JsonFormatter",
         "csv": "costctl.report.csv_report:CsvFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
+        "html": "costctl.report.html:HtmlFormatter",
     },
     "validate": {
         "text": "costctl.report.findings:TextFormatter",
@@ -31,6 +32,7 @@ FORMATS: dict[str, dict[str, str]] = {
         "json": "costctl.report.json_report:JsonFormatter",
         "csv": "costctl.report.csv_report:CsvFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
+        "html": "costctl.report.html:HtmlFormatter",
     },
     "verify": {
         "text": "costctl.report.findings:TextFormatter",
@@ -38,6 +40,7 @@ FORMATS: dict[str, dict[str, str]] = {
         "github": "costctl.report.findings:GithubFormatter",
         "junit": "costctl.report.findings:JunitFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
+        "html": "costctl.report.html:HtmlFormatter",
     },
     "catalog_info": {
         "text": "costctl.report.catalog_report:CatalogText",
@@ -51,6 +54,7 @@ FORMATS: dict[str, dict[str, str]] = {
         "table": "costctl.report.table:TableFormatter",
         "json": "costctl.report.json_report:JsonFormatter",
         "markdown": "costctl.report.markdown:MarkdownFormatter",
+        "html": "costctl.report.html:HtmlFormatter",
     },
 }
 

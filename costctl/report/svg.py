@@ -1,0 +1,108 @@
+"""Charts as plain SVG, drawn from the report's numbers: no library, no script, nothing fetched.
+
+Each mark carries its exact value (`data-usd`) and a tooltip (`<title>`), so a page can be
+checked against the JSON report and read without hovering."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from costctl.money import number
+from costctl.report.html_page import esc
+
+MAX_POINTS = 400  # marks with their value and tooltip, per series
+Series = tuple[str, str, list[Decimal]]  # (name, css class, one value per label)
+
+
+def _nice(top: float) -> float:
+    """A round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten."""
+    if top <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(top))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= top * (1 - 1e-12))
+
+
+def _money_tick(value: float) -> str:
+    if value >= 1e6:
+        return f"${value / 1e6:g}M"
+    if value >= 1e3:
+        return f"${value / 1e3:g}k"
+    return f"${value:g}"
+
+
+def _short(label: str, size: int = 30) -> str:
+    return label if len(label) <= size else label[: size - 1] + "…"
+
+
+def line_chart(labels: list[str], series: list[Series], caption: str, width: int = 1180, height: int = 280) -> str:
+    """One line per series over the labels (days), the first series also shaded below."""
+    left, right, top, bottom = 64, 16, 12, 40
+    inner_w, inner_h = width - left - right, height - top - bottom
+    peak = _nice(float(max((v for _, _, values in series for v in values), default=Decimal(0))))
+
+    def x(i: int) -> float:
+        return left + (inner_w / 2 if len(labels) == 1 else inner_w * i / (len(labels) - 1))
+
+    def y(v: Decimal) -> float:
+        return top + inner_h - inner_h * max(float(v), 0.0) / peak
+
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(caption)}">']
+    for k in range(5):
+        tick = peak * k / 4
+        ty = top + inner_h - inner_h * k / 4
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
+                     f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end">{esc(_money_tick(tick))}</text>')
+    step = max(1, len(labels) // 10)
+    for i, label in enumerate(labels):
+        if i % step == 0 or i == len(labels) - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle">{esc(label)}</text>')
+    for n, (name, css, values) in enumerate(series):
+        points = [(x(i), y(v)) for i, v in enumerate(values)]
+        path = " ".join(f"{'M' if i == 0 else 'L'}{px:.1f},{py:.1f}" for i, (px, py) in enumerate(points))
+        if n == 0 and points:
+            base = top + inner_h
+            parts.append(f'<path class="area {css}" d="{path} L{points[-1][0]:.1f},{base} L{points[0][0]:.1f},{base} Z"/>')
+        parts.append(f'<path class="line {css}" d="{path}"/>')
+        if len(labels) > MAX_POINTS:  # a long window: the line alone (the page stays small)
+            continue
+        for (px, py), label, v in zip(points, labels, values, strict=True):
+            exact = number(v)
+            parts.append(f'<circle class="{css}" cx="{px:.1f}" cy="{py:.1f}" r="3" data-series="{esc(name)}" '
+                         f'data-label="{esc(label)}" data-usd="{esc(exact)}"><title>{esc(label)} {esc(name)}: '
+                         f'${esc(exact)}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(labels: list[str], series: list[Series], caption: str, width: int = 1180) -> str:
+    """Horizontal bars: one row per label, one bar per series in it, each with its amount."""
+    label_w, value_w, bar_h, gap = 230, 120, 12, 10
+    row_h = bar_h * len(series) + gap
+    height = row_h * len(labels) + 8
+    inner = width - label_w - value_w
+    peak = max((v for _, _, values in series for v in values), default=Decimal(0))
+    scale = float(peak) if peak > 0 else 1.0
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(caption)}">']
+    for i, label in enumerate(labels):
+        y0 = 4 + i * row_h
+        parts.append(f'<text x="{label_w - 8}" y="{y0 + row_h / 2:.1f}" text-anchor="end">'
+                     f'<title>{esc(label)}</title>{esc(_short(label))}</text>')
+        for k, (name, css, values) in enumerate(series):
+            v = values[i]
+            w = max(inner * max(float(v), 0.0) / scale, 0.5 if v else 0.0)
+            by = y0 + k * bar_h
+            exact = number(v)
+            parts.append(f'<rect class="{css}" x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" '
+                         f'data-series="{esc(name)}" data-label="{esc(label)}" data-usd="{esc(exact)}">'
+                         f'<title>{esc(label)} {esc(name)}: ${esc(exact)}</title></rect>'
+                         f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 3}">{esc(_money_tick_exact(v))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _money_tick_exact(value: Decimal) -> str:
+    size = abs(value)
+    if size >= 1:
+        return f"{'-' if value < 0 else ''}${size:,.2f}"
+    return f"{'-' if value < 0 else ''}${size:.6f}".rstrip("0").rstrip(".") if size else "$0"
