@@ -167,7 +167,8 @@ def _causes(summary: dict[str, Any]) -> str:
     rows = "".join(f'<tr><td>{esc(c)}</td><td class="n" data-cause="{esc(c)}">{count(n)}</td>'
                    f'<td style="width:60%"><span class="bar" style="width:{100 * n / top:.1f}%"></span></td></tr>'
                    for c, n in sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f'<table id="causes"><thead><tr><th>cause</th><th class="n">rows</th><th></th></tr></thead><tbody>{rows}</tbody></table>'
+    return ('<table id="causes"><thead><tr><th>cause</th><th class="n">rows</th><th></th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
 
 
 def _skipped(summary: dict[str, Any]) -> str:
@@ -301,11 +302,11 @@ class HtmlFormatter:
         s = doc["summary"]
         status = ("".join(f'<div class="banner bad">{esc(f)}</div>' for f in doc["failures"]) if doc["failures"]
                   else '<div class="banner ok">Within the drift thresholds.</div>')
-        delta_pct = None if _dec(s["expected_usd"]) == 0 else Decimal(s["delta_usd"]) / Decimal(s["expected_usd"]) * 100
+        expected = _dec(s["expected_usd"])
+        share = "" if expected == 0 else f' <span class="muted">{Decimal(s["delta_usd"]) / expected * 100:+.2f}%</span>'
         body = (status + h.cards([
             ("recorded", usd(s["recorded_usd"]), "recorded"), ("expected", usd(s["expected_usd"]), "expected"),
-            ("delta", usd(s["delta_usd"], signed=True) + (f' <span class="muted">{delta_pct:+.2f}%</span>' if delta_pct is not None
-                                            else ""), "delta"),
+            ("delta", usd(s["delta_usd"], signed=True) + share, "delta"),
             ("|drift|", usd(s["abs_drift_usd"]), "drift"),
             ("rows read", count(s["rows_read"]), "rows-read"), ("reconciled", count(s["rows_reconciled"]), "rows"),
             ("mismatched", count(s["mismatched_rows"]), "mismatched"), ("skipped", count(s["rows_skipped"]), "skipped"),
@@ -332,10 +333,11 @@ class HtmlFormatter:
                         ("removed", count(n["removed"]), "removed"), ("unchanged", count(n["unchanged"]), "unchanged")])
         p = doc["projection"]
         if p is not None:
-            monthly = usd(p["monthly_delta_usd"], signed=True) + "/month" if p["monthly_delta_usd"] is not None else "no timestamps"
+            monthly = ("no timestamps" if p["monthly_delta_usd"] is None
+                       else usd(p["monthly_delta_usd"], signed=True) + "/month")
+            change = usd(p["delta_usd"], signed=True) + f' <span class="muted">{_pct(p["delta_pct"])}</span>'
             body += h.cards([("before", usd(p["base_usd"]), "base"), ("after", usd(p["head_usd"]), "head"),
-                             ("change over the log", usd(p["delta_usd"], signed=True) + f' <span class="muted">{_pct(p["delta_pct"])}'
-                              "</span>", "delta"), ("per month", monthly, "monthly")])
+                             ("change over the log", change, "delta"), ("per month", monthly, "monthly")])
             groups = p["groups"][:MAX_BARS]
             chart = svg.bar_chart([g["model_group"] for g in groups],
                                   [("before", "base", [Decimal(g["base_usd"]) for g in groups]),
@@ -362,10 +364,13 @@ class HtmlFormatter:
         for f in doc["findings"]:
             if f["deployment"]:
                 per_deployment[f["deployment"]] += 1
+        def outcome(name: str) -> str:
+            n = per_deployment[safe(name)]
+            return f'<b class="src-none">{count(n)} findings</b>' if n else "as configured"
+
         deployments = "".join(
             f'<tr><td>{esc(safe(name))}</td><td class="mono">{esc(safe(model))}</td><td class="mono">{esc(file)}:{line}'
-            f'</td><td>{"<b class=src-none>" + count(per_deployment[safe(name)]) + " findings</b>" if per_deployment[safe(name)] else "as configured"}'
-            "</td></tr>" for file, line, name, model in result.deployments)
+            f"</td><td>{outcome(name)}</td></tr>" for file, line, name, model in result.deployments)
         s = doc["summary"]
         body = (h.cards([("errors", count(s["error"]), "errors"), ("warnings", count(s["warning"]), "warnings"),
                          ("info", count(s["info"]), "infos"), ("probes sent", count(probes["sent"]), "probes"),
@@ -381,6 +386,6 @@ class HtmlFormatter:
                           _findings_table(doc["findings"]), "findings-section") +
                 h.section("Deployments checked", '<table id="deployments"><thead><tr><th>model_name</th><th>model</th>'
                           f"<th>where</th><th>result</th></tr></thead><tbody>{deployments}</tbody></table>"))
+        files = ", ".join(f"<code>{esc(f)}</code>" for f in doc["files"])
         return h.page(f"costctl verify — {esc(proxy['url'])}", "A running proxy against its config",
-                      f"<code>{esc(proxy['url'])}</code> against {', '.join('<code>' + esc(f) + '</code>' for f in doc['files'])}",
-                      body, _footer(doc["catalog"]))
+                      f"<code>{esc(proxy['url'])}</code> against {files}", body, _footer(doc["catalog"]))
