@@ -96,7 +96,7 @@ h2{break-after:avoid}tr,svg{break-inside:avoid}details{display:block}}
 SCRIPT = """
 (function(){
 document.querySelectorAll('input.filter').forEach(function(box){
-  var rows=document.querySelectorAll('#'+box.dataset.table+' tbody tr');
+  var rows=document.querySelectorAll('#'+box.dataset.table+' > tbody > tr');
   var shown=document.getElementById(box.dataset.table+'-shown');
   box.addEventListener('input',function(){
     var q=box.value.trim().toLowerCase(),n=0;

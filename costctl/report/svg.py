@@ -56,7 +56,8 @@ def line_chart(labels: list[str], series: list[Series], caption: str, width: int
     step = max(1, len(labels) // 10)
     for i, label in enumerate(labels):
         if i % step == 0 or i == len(labels) - 1:
-            parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle">{esc(label)}</text>')
+            anchor = "start" if i == 0 and len(labels) > 1 else "end" if i == len(labels) - 1 > 0 else "middle"
+            parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="{anchor}">{esc(label)}</text>')
     for n, (name, css, values) in enumerate(series):
         points = [(x(i), y(v)) for i, v in enumerate(values)]
         path = " ".join(f"{'M' if i == 0 else 'L'}{px:.1f},{py:.1f}" for i, (px, py) in enumerate(points))
