@@ -159,3 +159,17 @@ def test_dark_and_print(browser, folder):
         assert opened.page.evaluate("getComputedStyle(document.querySelector('input.filter')).display") == "none"
         pdf = opened.page.pdf()
         assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+
+
+def test_without_scripts_the_numbers_and_charts_are_there(browser, folder):
+    path, pages = folder
+    s = pages["reconcile"][1]["summary"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto((path / "reconcile.html").as_uri(), wait_until="load")
+        assert page.inner_text("#recorded") == f"${Decimal(s['recorded_usd']):,.2f}"
+        assert page.is_visible("#per-day svg") and page.is_visible("#mismatches")
+        assert len(page.query_selector_all("#group-table > tbody > tr")) == len(pages["reconcile"][1]["groups"])
+    finally:
+        context.close()
