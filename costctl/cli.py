@@ -272,7 +272,7 @@ def reconcile(
     engine: Engine = typer.Option(Engine("auto"), "--engine", help="vectorized: DuckDB, for large logs (for a "
                                   "postgresql:// log: priced in the database); python: the row-by-row reference; "
                                   "auto: vectorized for CSV, JSONL and Parquet input over 16 MB (stdin included; a "
-                                  "database's rows copied out as JSON lines)."),
+                                  "database's rows copied out as CSV)."),
     strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the result untrustworthy: exit 2."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),

@@ -174,6 +174,37 @@ def test_odd_rows_are_named_skips_not_errors(pg_server, db):
     assert reports[0] == reports[1] == reports[2]
 
 
+def test_rows_are_copied_out_as_csv_unless_a_value_breaks_a_line(pg_server, loaded, tmp_path, monkeypatch):
+    """The default route copies the rows out as CSV (row n on line n + 1), read by either file
+    engine, or as JSON lines when a value holds a line break: the same report as the cursor,
+    each row's place included."""
+    from costctl.reconcile import front
+    from costctl.usage import postgres
+    from costctl.usage.record import REQUIRED
+
+    db, _export = loaded
+
+    def copied_as() -> str:
+        return postgres.copy_rows(db, "db", postgres.Settings(), {}, lambda found: None, str(tmp_path / "c"))[1]
+
+    def routes() -> list[dict]:
+        docs = [report("reconcile", CONFIG, db, "--engine", "python", "--top", "1000")]
+        docs.append(report("reconcile", CONFIG, db, "--top", "1000"))  # small: the reference reads the copy
+        monkeypatch.setattr(front, "AUTO_MIN_BYTES", 0)  # DuckDB reads the copy
+        docs.append(report("reconcile", CONFIG, db, "--top", "1000"))
+        monkeypatch.undo()
+        return docs
+
+    assert copied_as() == "csv" and set(REQUIRED) <= set((tmp_path / "c").read_text().splitlines()[0].split(","))
+    cursor, small, big = routes()
+    assert cursor["mismatches"] and cursor == small == big  # places included
+    pg_server.execute(db.rsplit("/", 1)[1], "UPDATE \"LiteLLM_SpendLogs\" SET \"user\" = E'two\\nlines' "
+                      "WHERE request_id = (SELECT min(request_id) FROM \"LiteLLM_SpendLogs\")")
+    assert copied_as() == "jsonl"
+    cursor, small, big = routes()
+    assert cursor == small == big
+
+
 # -- without a server ----------------------------------------------------------------------------
 
 def test_without_psycopg_a_database_is_one_line(monkeypatch):

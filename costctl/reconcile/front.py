@@ -48,7 +48,7 @@ def choose_engine(engine: str, sources: list[Source], options: Options) -> str:
 def readable(sources: list[Source], engine: str, mapping: dict[str, str] | None = None) -> Iterator[list[Source]]:
     """The sources, streams (stdin, pipes) spooled to temporary files unless the reference
     engine is asked for: DuckDB reads files, and a fallback must read the input again; and
-    with `--engine auto`, a database table's rows copied out as JSON lines (one COPY of the
+    with `--engine auto`, a database table's rows copied out as CSV (one COPY of the
     columns costctl reads: the fastest route, see benchmarks/bench_postgres.py). The files go
     when the run ends."""
     def spooled(s: Source) -> bool:

@@ -10,8 +10,9 @@ that transaction and gone with the session.
 Rows are read in the order ("startTime", request_id) — LiteLLM indexes both — and numbered from
 1 in that order: `postgresql://…/db#LiteLLM_SpendLogs:12` is the 12th row. --since/--until
 become a range on "startTime", so rows outside the window are not read at all. Rows come out
-through a server-side cursor (`read_rows`, for the reference engine) or one COPY as JSON lines
-(`copy_jsonl`, for the file engines); reconcile/pushdown.py prices them in the database.
+through a server-side cursor (`read_rows`, for the reference engine) or one COPY as CSV (JSON
+lines when a value breaks a line; `copy_rows`, for the file engines); reconcile/pushdown.py
+prices them in the database.
 """
 
 from __future__ import annotations
@@ -225,13 +226,19 @@ def read_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str
                     yield number, dict(zip(columns, values, strict=True))
 
 
-def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
-               check: Callable[[list[str]], None], target: str) -> bool:
-    """The columns costctl reads, of every row in the window, as JSON lines in `target`, in
-    row order (line n is row n: JSON text holds no raw line break): one COPY, which the
-    server streams as fast as it reads. Whether request_id is unique in the table."""
+def copy_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str],
+              check: Callable[[list[str]], None], target: str) -> tuple[bool, str]:
+    """The columns costctl reads, of every row in the window, in row order, written to `target`
+    by one COPY, which the server streams as fast as it reads: as CSV with a header (what
+    `\\copy … csv header` writes; row n is line n + 1), or, when some value holds a line break
+    and a row would take more than one line, as JSON lines (line n is row n). (Whether
+    request_id is unique in the table, the format written.)"""
     with _reading(uri, name, settings, mapping, check) as (db, columns, rows):
         unique = unique_request_ids(db.con, db.table)
+        written = _copy(db, f"COPY (SELECT {', '.join(quoted(c) for c in columns)} {rows}) TO STDOUT "
+                            "(FORMAT csv, HEADER)", target, name)
+        if _one_line_each(target, written):
+            return unique, "csv"
         json_columns = {c for c, kind in db.column_types().items() if kind in ("json", "jsonb")}
 
         def value(c: str) -> str:
@@ -248,13 +255,30 @@ def copy_jsonl(uri: str, name: str, settings: Settings, mapping: Mapping[str, st
                                                       for c in columns) + ")"
         # CSV whose delimiter and quote are control characters JSON text always escapes: every
         # document is written as it is, one a line
-        try:
-            with db.con.cursor().copy(f"COPY (SELECT {document} {rows}) TO STDOUT "
-                                      "(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')") as copy, \
-                    open(target, "wb") as out:
-                for data in copy:
-                    out.write(data)
-        except OSError as exc:  # the temporary folder is full, or gone
-            raise CostctlError(f"cannot write the rows' copy to {target}: {exc.strerror} (TMPDIR chooses the "
-                               "folder; --engine python reads without one)", name) from None
-    return unique
+        _copy(db, f"COPY (SELECT {document} {rows}) TO STDOUT (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
+              target, name)
+    return unique, "jsonl"
+
+
+def _copy(db: Database, statement: str, target: str, name: str) -> int:
+    """Run a COPY … TO STDOUT into the file `target`; the number of rows it wrote."""
+    cursor = db.con.cursor()
+    try:
+        with cursor.copy(statement) as copy, open(target, "wb") as out:
+            for data in copy:
+                out.write(data)
+    except OSError as exc:  # the temporary folder is full, or gone
+        raise CostctlError(f"cannot write the rows' copy to {target}: {exc.strerror} (TMPDIR chooses the "
+                           "folder; --engine python reads without one)", name) from None
+    return int(cursor.rowcount)
+
+
+def _one_line_each(path: str, rows: int) -> bool:
+    """The CSV at `path` (a header, then `rows` rows) has one line a row: no value broke a line."""
+    newlines = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            if b"\r" in chunk:
+                return False
+            newlines += chunk.count(b"\n")
+    return newlines == rows + 1

@@ -74,6 +74,9 @@ class Source:
     # No two rows can share a request_id (a database's unique index says so, once reading has
     # begun): the engines need not remember the ids they saw.
     unique_ids: bool = False
+    # A row's place is its line less this: a database's rows copied out as CSV are numbered from
+    # 1 below their header line.
+    line_shift: int = 0
 
     @property
     def is_stream(self) -> bool:
@@ -197,15 +200,17 @@ def _open_file(path: str, forced: str | None, _settings: postgres.Settings) -> S
 def spool(source: Source, folder: str, mapping: Mapping[str, str] | None = None) -> Source:
     """`source` as a file: a stream (stdin, a pipe) is copied as it comes (still compressed) into
     `folder`, so that it can be read again and by DuckDB; a database table's rows are written
-    as JSON lines (line n: row n). It keeps its name in every message."""
+    by postgres.copy_rows (row n: line n + 1 of a CSV, line n of JSON lines). It keeps its name
+    in every message."""
     if source.path is not None:
         return source
     target = os.path.join(folder, f"spool-{len(os.listdir(folder))}")
-    if isinstance(source, DatabaseSource):  # its rows as JSON lines, for the file engines
-        unique = postgres.copy_jsonl(source.uri, source.name, source.settings, mapping or {},
-                                     lambda found: check_columns(found, source, mapping or {}), target)
-        return Source(source.name, "jsonl", False, os.path.getsize(target), lambda: open(target, "rb"), target,
-                      unique_ids=unique and "request_id" not in (mapping or {}))
+    if isinstance(source, DatabaseSource):  # its rows as CSV (or JSON lines), for the file engines
+        unique, written = postgres.copy_rows(source.uri, source.name, source.settings, mapping or {},
+                                             lambda found: check_columns(found, source, mapping or {}), target)
+        return Source(source.name, written, False, os.path.getsize(target), lambda: open(target, "rb"), target,
+                      unique_ids=unique and "request_id" not in (mapping or {}),
+                      line_shift=1 if written == "csv" else 0)
     with source._opener() as raw, open(target, "wb") as out:
         shutil.copyfileobj(raw, out, 1 << 20)
         size = out.tell()
@@ -316,7 +321,7 @@ def read_csv(source: Source, mapping: Mapping[str, str], on_read: Callable[[int]
         previous_end = reader.line_num
         for values in reader:
             lines.record_done()
-            line = previous_end + 1
+            line = previous_end + 1 - source.line_shift
             previous_end = reader.line_num
             if not values:
                 continue  # a blank line is not a row

@@ -110,9 +110,9 @@ class CsvScan:
             if len(values) == self.width:
                 raise Unsupported(f"{source.name}:{line}: a row the CSV readers disagree on")
             rejected.append(int(line))
-            skip(int(line), "malformed-row", f"{len(values)} fields, header has {self.width}")
+            skip(int(line) - source.line_shift, "malformed-row", f"{len(values)} fields, header has {self.width}")
         in_file = _csv_lines(rejected)
-        return lambda ord: in_file(ord - offset)
+        return lambda ord: in_file(ord - offset) - source.line_shift
 
     def slow_rows(self, reader: Any, index: int, source: Source, offset: int,
                   mapping: dict[str, str]) -> Iterable[tuple[int, Any]]:
