@@ -11,7 +11,7 @@ process:
 - export: `psql -c "\\copy (SELECT * FROM \\"LiteLLM_SpendLogs\\") TO file CSV HEADER"` alone;
 - export + file engine: that, then `costctl reconcile config.yaml export.csv` (auto: DuckDB);
 - copied out: `costctl reconcile config.yaml postgresql://...` (the default: one COPY of the
-  columns costctl reads as JSON lines, then the file engine);
+  columns costctl reads as CSV, then the file engine);
 - pushdown: `... --engine vectorized` (priced in the database);
 - python over the cursor: `costctl reconcile ... --engine python` (with --python-engine);
 

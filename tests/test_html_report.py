@@ -173,3 +173,70 @@ def test_reconcile_html_groups_by_model_group_and_day_unless_told():
     assert "Group by day (<code>--group-by day</code>) for this chart." in result.stdout
     default = run_cli("reconcile", "examples/config.yaml", "examples/spend_logs.csv", "--format", "html")
     assert 'id="per-day"' in default.stdout
+
+
+def test_amounts_read_as_money_never_in_exponents():
+    from costctl.report.html_page import usd_text
+
+    shown = {v: usd_text(Decimal(v)) for v in ("0.000000342", "0.000000004", "1234.567", "-0.5", "0", "1e-9")}
+    assert shown == {"0.000000342": "$0.00000034", "0.000000004": "$0.000000004", "1234.567": "$1,234.57",
+                     "-0.5": "-$0.5", "0": "$0", "1e-9": "$0.000000001"}
+
+
+def test_days_are_placed_by_date_and_rows_without_one_are_noted():
+    from costctl.report import html as page
+
+    def group(day: str, usd: str) -> dict:
+        return {"key": {"model_group": "g", "day": day}, "recorded_usd": usd, "expected_usd": usd}
+
+    doc = {"options": {"group_by": ["model_group", "day"]},
+           "groups": [group("2026-11-01", "1"), group("2026-11-02", "2"), group("2026-11-07", "3"),
+                      group("(none)", "4")]}
+    drawn = marks(page._per_day(doc))
+    x = {c["data-label"]: float(c["cx"]) for c in drawn.tags["circle"] if c["data-series"] == "recorded"}
+    assert set(x) == {"2026-11-01", "2026-11-02", "2026-11-07"}  # "(none)" is no day on the axis
+    assert abs((x["2026-11-07"] - x["2026-11-02"]) - 5 * (x["2026-11-02"] - x["2026-11-01"])) < 0.5
+    assert 'id="no-day">Rows without a startTime: <span class="usd" title="4 USD"' in page._per_day(doc)
+
+
+def test_tags_are_not_summed_across_and_an_empty_log_is_no_pass(write):
+    from costctl.report import html as page
+
+    tagged = {"options": {"group_by": ["model_group", "tag"]},
+              "groups": [{"key": {"model_group": "g", "tag": "a"}, "recorded_usd": "1", "expected_usd": "1",
+                          "delta_usd": "0"}]}
+    assert "not summed" in page._per_group(tagged) and 'id="per-group"' not in page._per_group(tagged)
+    by_tag = {"options": {"group_by": ["tag"]}, "groups": tagged["groups"]}
+    assert "counts in each" in page._per_group(by_tag)
+    empty = write("empty.csv", "request_id,model_group,model,spend,prompt_tokens,completion_tokens\n")
+    result = run_cli("reconcile", "examples/config.yaml", str(empty), "--format", "html")
+    assert result.returncode == 0 and "No row was reconciled" in result.stdout and "Within the drift" not in result.stdout
+
+
+def test_verify_names_each_deployments_own_findings():
+    """Two deployments of one model group: a finding on one is not the other's."""
+    from costctl.catalog.store import load_catalog
+    from costctl.report.common import RenderOptions
+    from costctl.report.html import HtmlFormatter
+    from costctl.results import VerifyResult
+    from costctl.rules.base import Finding
+
+    def finding(line: int, severity: str) -> Finding:
+        return Finding("c.yaml", line, "CST330", 1, "charge-differs", severity, "charged another price",
+                       deployment="gpt-4o")
+
+    result = VerifyResult(load_catalog(), ["c.yaml"], [finding(9, "error"), finding(10, "info")], "error",
+                          deployments=[("c.yaml", 2, "gpt-4o", "openai/gpt-4o"), ("c.yaml", 8, "gpt-4o", "azure/x")],
+                          proxy="http://127.0.0.1:4000")
+    rows = HtmlFormatter().verify(result, RenderOptions()).split("<tbody>")[-1].split("</tbody>")[0]
+    first, second = rows.split("</tr>")[:2]
+    assert "as configured" in first and "openai/gpt-4o" in first
+    assert '<span class="badge sev-error">1 error, 1 info</span>' in second
+
+
+def test_a_config_path_is_escaped_once(write, tmp_path):
+    config = write("a&b.yaml", "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o}\n")
+    log = write("u.csv", "request_id,model_group,model,spend,prompt_tokens,completion_tokens,startTime\n"
+                "r1,m,gpt-4o,1,10,10,2026-11-01T00:00:00Z\n")
+    result = invoke("diff", str(config), str(config), "--usage", str(log), "--format", "html")
+    assert "a&amp;b.yaml" in result.stdout and "&amp;amp;" not in result.stdout

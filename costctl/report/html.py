@@ -6,6 +6,7 @@ bounded size (totals, per-day and per-group sums, the top rows)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -95,8 +96,8 @@ def _price_table(deployments: list[EffectivePrices], table_id: str) -> str:
     return (h.filter_box(table_id, len(rows), "by model, deployment, provider, note") +
             h.legend([("custom", "custom: set in the config"), ("default", "default: LiteLLM's catalog"),
                       ("fallback", "fallback: taken from another price"), ("none", "none: billed $0")]) +
-            f'<table id="{table_id}"><thead><tr><th>model_name</th><th>deployment</th>{heads}<th>notes</th></tr>'
-            f"</thead><tbody>{''.join(rows)}</tbody></table>")
+            f'<div class="scroll"><table id="{table_id}"><thead><tr><th>model_name</th><th>deployment</th>{heads}'
+            f"<th>notes</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _show_cards(deployments: list[EffectivePrices]) -> str:
@@ -108,7 +109,7 @@ def _show_cards(deployments: list[EffectivePrices]) -> str:
     return h.cards([("deployments", count(len(deployments)), "deployments"),
                     ("model groups", count(len({ep.deployment.model_name for ep in deployments})), "groups"),
                     ("custom prices", count(sources["custom"]), "custom"),
-                    ("billed $0", count(sources["none"]), "none"),
+                    ("prices billed $0", count(sources["none"]), "none"),
                     ("with notes", count(noted), "noted")])
 
 
@@ -133,29 +134,46 @@ def _per_day(doc: dict[str, Any]) -> str:
     if "tag" in names:
         return '<p class="muted">Grouped by tag, a request counts once per tag: days are not summed.</p>'
     labels, recorded, expected = _sums(doc["groups"], "day")
-    order = sorted(range(len(labels)), key=lambda i: (labels[i] == NONE, labels[i]))
-    labels = [labels[i] for i in order]
-    chart = svg.line_chart(labels, [("expected", "expected", [expected[i] for i in order]),
-                                    ("recorded", "recorded", [recorded[i] for i in order])],
-                           "recorded and expected spend per day")
-    return h.legend([("recorded", "recorded (what LiteLLM logged)"), ("expected", "expected (what it should have cost)")]) + \
-        f'<div id="per-day">{chart}</div>'
+    by_day = {date.fromisoformat(label): i for i, label in enumerate(labels) if label != NONE}
+    days = sorted(by_day)
+    parts = []
+    if days:
+        chart = svg.line_chart(days, [("expected", "expected", [expected[by_day[d]] for d in days]),
+                                      ("recorded", "recorded", [recorded[by_day[d]] for d in days])],
+                               "recorded and expected spend per day")
+        parts.append(h.legend([("recorded", "recorded (what LiteLLM logged)"),
+                               ("expected", "expected (what it should have cost)")]) + f'<div id="per-day">{chart}</div>')
+    else:
+        parts.append('<p class="muted">No reconciled row has a day.</p>')
+    if NONE in labels:
+        i = labels.index(NONE)
+        parts.append(f'<p class="muted" id="no-day">Rows without a startTime: {usd(recorded[i])} recorded, '
+                     f"{usd(expected[i])} expected (not drawn).</p>")
+    return "".join(parts)
 
 
 def _per_group(doc: dict[str, Any]) -> str:
     names = [n for n in doc["options"]["group_by"] if n != "day"]
-    if not names or "tag" in names and len(doc["options"]["group_by"]) > 1:
+    if not names or not doc["groups"]:
         return ""
     key = names[0]
+    title = f"Per {esc(key)}: recorded and expected, largest drift first"
+    if "tag" in names[1:]:
+        return h.section(title, f'<p class="muted">Grouped by tag too, a request counts once per tag: the {esc(key)} '
+                                "values are not summed (see the table below).</p>", "groups-chart")
     labels, recorded, expected = _sums(doc["groups"], key)
     order = sorted(range(len(labels)), key=lambda i: (-abs(recorded[i] - expected[i]), labels[i]))[:MAX_BARS]
     more = len(labels) - len(order)
     chart = svg.bar_chart([labels[i] for i in order], [("recorded", "recorded", [recorded[i] for i in order]),
                                                          ("expected", "expected", [expected[i] for i in order])],
                           f"recorded and expected spend per {key}")
-    tail = f'<p class="muted">{more} more {esc(key)} values: see the table below.</p>' if more > 0 else ""
-    return h.section(f"Per {esc(key)}: recorded and expected, largest drift first",
-                     h.legend([("recorded", "recorded"), ("expected", "expected")]) +
+    notes = []
+    if more > 0:
+        notes.append(f"{more} more {esc(key)} values: see the table below.")
+    if key == "tag":
+        notes.append("A request with several tags counts in each: the bars add up to more than the total.")
+    tail = "".join(f'<p class="muted">{n}</p>' for n in notes)
+    return h.section(title, h.legend([("recorded", "recorded"), ("expected", "expected")]) +
                      f'<div id="per-group" data-key="{esc(key)}">{chart}</div>{tail}', "groups-chart")
 
 
@@ -209,7 +227,7 @@ def _mismatch_table(mismatches: list[dict[str, Any]]) -> str:
         f'<td class="n" {_num(m["expected_usd"])}>{usd(m["expected_usd"])}</td>'
         f'<td class="n" {_num(m["delta_usd"])}>{usd(m["delta_usd"], signed=True)}</td><td>{esc(m["cause"])}</td></tr>'
         for m in mismatches)
-    return f'<table id="mismatches"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return f'<div class="scroll"><table id="mismatches"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 
 
 def _group_table(doc: dict[str, Any]) -> str:
@@ -232,7 +250,7 @@ def _group_table(doc: dict[str, Any]) -> str:
     more = (f'<p class="muted">The {count(len(shown))} groups that drift most of {count(len(groups))}: the JSON '
             "report lists every one.</p>" if len(groups) > len(shown) else "")
     return (h.filter_box("group-table", len(shown), "groups") + more +
-            f'<table id="group-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
+            f'<div class="scroll"><table id="group-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>')
 
 
 # --- diff -------------------------------------------------------------------------------------
@@ -248,8 +266,26 @@ def _changes_table(doc: dict[str, Any]) -> str:
     if not rows:
         return "<p>No price changes.</p>"
     return (h.filter_box("changes", len(rows), "changes") +
-            '<table id="changes"><thead><tr><th>change</th><th>model_name</th><th>deployment</th><th>price</th>'
-            f'<th class="n">before</th><th class="n">after</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+            '<div class="scroll"><table id="changes"><thead><tr><th>change</th><th>model_name</th><th>deployment</th>'
+            f'<th>price</th><th class="n">before</th><th class="n">after</th></tr></thead><tbody>{"".join(rows)}</tbody>'
+            "</table></div>")
+
+
+def _projection_table(p: dict[str, Any]) -> str:
+    """Every model group of the projection (the chart draws the first MAX_BARS)."""
+    groups = p["groups"][:MAX_ROWS]
+    rows = "".join(
+        f'<tr><td>{esc(g["model_group"])}</td><td class="n" {_num(str(g["rows"]))}>{count(g["rows"])}</td>'
+        f'<td class="n" {_num(g["base_usd"])}>{usd(g["base_usd"])}</td>'
+        f'<td class="n" {_num(g["head_usd"])}>{usd(g["head_usd"])}</td>'
+        f'<td class="n" {_num(g["delta_usd"])}>{usd(g["delta_usd"], signed=True)}</td>'
+        f'<td class="n">{_pct(g["delta_pct"])}</td></tr>' for g in groups)
+    more = (f'<p class="muted">The {count(len(groups))} model groups that move most of {count(len(p["groups"]))}: '
+            "the JSON report lists every one.</p>" if len(p["groups"]) > len(groups) else "")
+    return (f"<details{' open' if len(p['groups']) > MAX_BARS else ''}><summary>every model group</summary>{more}"
+            '<div class="scroll"><table id="projection-groups"><thead><tr><th data-sort="s">model_group</th>'
+            + "".join(f'<th data-sort="n" class="n">{t}</th>' for t in ("rows", "before", "after", "change")) +
+            f'<th class="n">change %</th></tr></thead><tbody>{rows}</tbody></table></div></details>')
 
 
 def _diff_price(name: str, value: Any, source: str | None) -> str:
@@ -262,7 +298,7 @@ def _diff_price(name: str, value: Any, source: str | None) -> str:
     else:
         per = Decimal(value) * (1_000_000 if is_token_price(name) else 1)
         text = number(per) + (" /1M" if is_token_price(name) else "")
-    return f'<span class="src-{source}" title="{esc(source)}">{esc(text)}</span>'
+    return f'<span class="src-{source} nowrap" title="{esc(source)}">{esc(text)}</span>'
 
 
 # --- verify -----------------------------------------------------------------------------------
@@ -277,9 +313,33 @@ def _findings_table(findings: list[dict[str, Any]]) -> str:
         f'<td class="mono">{esc(f["actual"] or "")}</td><td>{esc(f["message"])}</td>'
         f'<td class="mono">{esc(f["file"])}:{f["line"]}</td></tr>' for f in findings)
     return (h.filter_box("findings", len(findings), "findings") +
-            '<table id="findings"><thead><tr><th>severity</th><th>code</th><th>check</th><th>deployment</th>'
-            '<th>about</th><th>config says</th><th>proxy shows</th><th>message</th><th>where</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
+            '<div class="scroll"><table id="findings"><thead><tr><th>severity</th><th>code</th><th>check</th>'
+            '<th>deployment</th><th>about</th><th>config says</th><th>proxy shows</th><th>message</th><th>where</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def _outcomes(result: VerifyResult) -> list[tuple[tuple[str, int, str, str], str]]:
+    """Each deployment checked, with the findings about it: those whose line is in its block of
+    the config (from its line to the next deployment's), counted by severity."""
+    starts: dict[str, list[int]] = defaultdict(list)
+    for file, line, _name, _model in result.deployments:
+        starts[file].append(line)
+    out = []
+    for d in result.deployments:
+        file, line = d[0], d[1]
+        after = [s for s in starts[file] if s > line]
+        end = min(after) if after else None
+        found: dict[str, int] = defaultdict(int)
+        for f in result.findings:
+            if f.file == file and f.line >= line and (end is None or f.line < end):
+                found[f.severity] += 1
+        if not found:
+            out.append((d, "as configured"))
+            continue
+        worst = "error" if found["error"] else "warning" if found["warning"] else "info"
+        text = ", ".join(counted(found[sev], sev) for sev in ("error", "warning", "info") if found[sev])
+        out.append((d, f'<span class="badge sev-{worst}">{esc(text)}</span>'))
+    return out
 
 
 class HtmlFormatter:
@@ -300,8 +360,11 @@ class HtmlFormatter:
     def reconcile(self, result: ReconcileResult, opts: RenderOptions) -> str:
         doc = json_report.reconcile_document(result)
         s = doc["summary"]
-        status = ("".join(f'<div class="banner bad">{esc(f)}</div>' for f in doc["failures"]) if doc["failures"]
-                  else '<div class="banner ok">Within the drift thresholds.</div>')
+        status = "".join(f'<div class="banner bad">{esc(f)}</div>' for f in doc["failures"])
+        if not s["rows_reconciled"]:
+            status += '<div class="banner warn">No row was reconciled: nothing to compare.</div>'
+        elif not status:
+            status = '<div class="banner ok">Within the drift thresholds.</div>'
         expected = _dec(s["expected_usd"])
         share = "" if expected == 0 else f' <span class="muted">{Decimal(s["delta_usd"]) / expected * 100:+.2f}%</span>'
         body = (status + h.cards([
@@ -346,11 +409,10 @@ class HtmlFormatter:
             window = (f"{p['first_day']} to {p['last_day']} ({p['window_days']} days)" if p["first_day"]
                       else "no timestamps")
             body += h.section("Per model group: the logged usage priced before and after",
-                              h.legend([("base", "before (" + esc(doc["base"]) + ")"),
-                                        ("head", "after (" + esc(doc["head"]) + ")")]) +
+                              h.legend([("base", f"before ({doc['base']})"), ("head", f"after ({doc['head']})")]) +
                               f'<div id="per-group">{chart}</div><p class="muted">{count(p["rows"])} rows, '
                               f"{esc(window)}; {count(p['unroutable_rows'])} rows no deployment of the config "
-                              "serves.</p>", "projection")
+                              f"serves.</p>{_projection_table(p)}", "projection")
         else:
             body += '<p class="muted">No <code>--usage</code>: no spend projection.</p>'
         body += h.section("Price changes", _changes_table(doc), "changes-section")
@@ -360,17 +422,9 @@ class HtmlFormatter:
     def verify(self, result: VerifyResult, opts: RenderOptions) -> str:
         doc = json_report.verify_document(result)
         proxy, probes, cmp = doc["proxy"], doc["probes"], doc["catalog_comparison"]
-        per_deployment: dict[str, int] = defaultdict(int)
-        for f in doc["findings"]:
-            if f["deployment"]:
-                per_deployment[f["deployment"]] += 1
-        def outcome(name: str) -> str:
-            n = per_deployment[safe(name)]
-            return f'<b class="src-none">{count(n)} findings</b>' if n else "as configured"
-
         deployments = "".join(
             f'<tr><td>{esc(safe(name))}</td><td class="mono">{esc(safe(model))}</td><td class="mono">{esc(file)}:{line}'
-            f"</td><td>{outcome(name)}</td></tr>" for file, line, name, model in result.deployments)
+            f"</td><td>{outcome}</td></tr>" for (file, line, name, model), outcome in _outcomes(result))
         s = doc["summary"]
         body = (h.cards([("errors", count(s["error"]), "errors"), ("warnings", count(s["warning"]), "warnings"),
                          ("info", count(s["info"]), "infos"), ("probes sent", count(probes["sent"]), "probes"),

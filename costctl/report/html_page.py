@@ -9,24 +9,36 @@ from typing import Any
 
 from costctl.money import number, rounded
 
+# Bidirectional controls would reverse the text after them on the page (a name that reads as
+# another): they are shown as escapes, as safe() shows other control characters.
+_BIDI = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
 
 def esc(value: Any) -> str:
     """Text for HTML: every string from a config, a log or a proxy is hostile until escaped."""
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape("" if value is None else str(value), quote=True).translate(_BIDI)
+
+
+def usd_text(value: Decimal) -> str:
+    """A dollar amount for a person: $1,240.50 from a dollar up, up to 8 decimals below
+    ($0.00012345), the exact digits when even those round to nothing."""
+    size = abs(value)
+    sign = "-" if value < 0 else ""
+    if size >= 1:
+        return f"{sign}${rounded(size, Decimal('0.01')):,.2f}"
+    text = f"{rounded(size, Decimal('0.00000001')):.8f}".rstrip("0").rstrip(".")
+    if text in ("0", "") and size:
+        text = number(size)
+    return f"{sign}${text or '0'}"
 
 
 def usd(value: Decimal | str | None, signed: bool = False) -> str:
-    """A dollar amount for a person, its exact value in the tooltip: $1,240.50, $0.00012345
-    (+$1,240.50 when `signed`)."""
+    """A dollar amount (usd_text), its exact value in the tooltip and in `data-usd`; with
+    `signed`, a + before a gain."""
     if value is None:
         return "—"
     exact = Decimal(value)
-    size = abs(exact)
-    places = Decimal("0.01") if size >= 1 or size == 0 else Decimal("0.00000001")
-    sign = "-" if exact < 0 else "+" if signed and exact > 0 else ""
-    text = f"{sign}${rounded(size, places):,}"
-    if size and size < 1:
-        text = text.rstrip("0")
+    text = ("+" if signed and exact > 0 else "") + usd_text(exact)
     return f'<span class="usd" title="{esc(number(exact))} USD" data-usd="{esc(number(exact))}">{text}</span>'
 
 
@@ -37,11 +49,11 @@ def count(n: int) -> str:
 CSS = """
 :root{--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--card:#f6f8fa;--accent:#0969da;
 --custom:#0a7f8c;--default:#1a7f37;--fallback:#9a6700;--none:#cf222e;--recorded:#d1242f;--expected:#0969da;
---base:#8c959f;--head:#8250df;--warn-bg:#fff8c5;--bad-bg:#ffebe9;--ok-bg:#dafbe1;color-scheme:light dark}
+--base:#8c959f;--head:#8250df;--warn-bg:#fff8c5;--bad-bg:#ffebe9;--ok-bg:#dafbe1;--badge-fg:#fff;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;
 --card:#151b23;--accent:#4493f8;--custom:#39c5cf;--default:#3fb950;--fallback:#d29922;--none:#f85149;
 --recorded:#ff7b72;--expected:#58a6ff;--base:#6e7681;--head:#bc8cff;--warn-bg:#3a2e05;--bad-bg:#42181b;
---ok-bg:#0f2d19}}
+--ok-bg:#0f2d19;--badge-fg:#0d1117}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,
 "DejaVu Sans",sans-serif}
@@ -49,7 +61,8 @@ main{max-width:1240px;margin:0 auto;padding:20px 24px 48px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);
 padding-bottom:4px}
 .sub,.muted{color:var(--muted)}.sub{margin:0 0 12px}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:12.5px}
+code,.mono{overflow-wrap:anywhere;font-size:12.5px;
+font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:150px}
 .card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
@@ -57,18 +70,23 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans M
 .banner{border-radius:8px;padding:10px 14px;margin:12px 0;border:1px solid var(--line)}
 .banner.bad{background:var(--bad-bg)}.banner.ok{background:var(--ok-bg)}.banner.warn{background:var(--warn-bg)}
 table{border-collapse:collapse;width:100%;margin:6px 0}
-th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top;
+overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%}
 th{font-size:12px;color:var(--muted);font-weight:600;white-space:nowrap}
 th[data-sort]{cursor:pointer}th[data-sort]:after{content:" \\2195";opacity:.4}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.group td{border-top:2px solid var(--line)}
-.badge{display:inline-block;border-radius:10px;padding:0 7px;font-size:11px;font-weight:600;color:#fff}
+.badge{display:inline-block;border-radius:10px;padding:0 7px;font-size:11px;font-weight:600;color:var(--badge-fg)}
 .src-custom{color:var(--custom)}.src-default{color:var(--default)}.src-fallback{color:var(--fallback)}
 .src-none{color:var(--none)}
-.badge.src-custom{background:var(--custom);color:#fff}.badge.src-default{background:var(--default);color:#fff}
-.badge.src-fallback{background:var(--fallback);color:#fff}.badge.src-none{background:var(--none);color:#fff}
+.badge.src-custom{background:var(--custom);color:var(--badge-fg)}
+.badge.src-default{background:var(--default);color:var(--badge-fg)}
+.badge.src-fallback{background:var(--fallback);color:var(--badge-fg)}
+.badge.src-none{background:var(--none);color:var(--badge-fg)}
 .sev-error{background:var(--none)}.sev-warning{background:var(--fallback)}.sev-info{background:var(--base)}
-.price{white-space:nowrap}.price .big{font-weight:600}.price .small{display:block;font-size:11px;color:var(--muted)}
+.price,.nowrap{white-space:nowrap;overflow-wrap:normal}.price .big{font-weight:600}
+.price .small{display:block;font-size:11px;color:var(--muted)}
 .zero{background:var(--bad-bg)}
 .note{background:var(--warn-bg);border-radius:4px;padding:1px 5px;display:inline-block;margin:1px 0}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin:4px 0}
@@ -119,6 +137,8 @@ document.querySelectorAll('th[data-sort]').forEach(function(th){
     rows.forEach(function(r){body.appendChild(r);});
   });
 });
+// folded details print open
+window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true;});});
 })();
 """
 

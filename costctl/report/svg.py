@@ -6,10 +6,11 @@ checked against the JSON report and read without hovering."""
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 from decimal import Decimal
 
 from costctl.money import number
-from costctl.report.html_page import esc
+from costctl.report.html_page import esc, usd_text
 
 MAX_POINTS = 400  # marks with their value and tooltip, per series
 Series = tuple[str, str, list[Decimal]]  # (name, css class, one value per label)
@@ -24,54 +25,66 @@ def _nice(top: float) -> float:
 
 
 def _money_tick(value: float) -> str:
-    if value >= 1e6:
+    if abs(value) >= 1e6:
         return f"${value / 1e6:g}M"
-    if value >= 1e3:
+    if abs(value) >= 1e3:
         return f"${value / 1e3:g}k"
-    return f"${value:g}"
+    return usd_text(Decimal(repr(value)))
 
 
 def _short(label: str, size: int = 30) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
-def line_chart(labels: list[str], series: list[Series], caption: str, width: int = 1180, height: int = 280) -> str:
-    """One line per series over the labels (days), the first series also shaded below."""
-    left, right, top, bottom = 64, 16, 12, 40
+def line_chart(days: list[date], series: list[Series], caption: str, width: int = 1180, height: int = 280) -> str:
+    """One line per series over the days (placed by date: a day without rows is $0), the first
+    series also shaded below; a mark with its amount on each day of the data."""
+    left, right, top, bottom = 72, 16, 12, 40
     inner_w, inner_h = width - left - right, height - top - bottom
-    peak = _nice(float(max((v for _, _, values in series for v in values), default=Decimal(0))))
+    values_all = [v for _, _, values in series for v in values]
+    peak = _nice(float(max(values_all, default=Decimal(0))))
+    low = min(float(min(values_all, default=Decimal(0))), 0.0)
+    floor = -_nice(-low) if low < 0 else 0.0
+    span = max((days[-1] - days[0]).days, 1) if days else 1
 
-    def x(i: int) -> float:
-        return left + (inner_w / 2 if len(labels) == 1 else inner_w * i / (len(labels) - 1))
+    def x(day: date) -> float:
+        return left + (inner_w / 2 if len(days) == 1 else inner_w * (day - days[0]).days / span)
 
-    def y(v: Decimal) -> float:
-        return top + inner_h - inner_h * max(float(v), 0.0) / peak
+    def y(v: float) -> float:
+        return top + inner_h - inner_h * (v - floor) / (peak - floor)
 
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(caption)}">']
     for k in range(5):
-        tick = peak * k / 4
-        ty = top + inner_h - inner_h * k / 4
+        tick = floor + (peak - floor) * k / 4
+        ty = y(tick)
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
                      f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end">{esc(_money_tick(tick))}</text>')
-    step = max(1, len(labels) // 10)
-    for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
-            anchor = "start" if i == 0 and len(labels) > 1 else "end" if i == len(labels) - 1 > 0 else "middle"
-            parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="{anchor}">{esc(label)}</text>')
+    ticks = 10
+    shown = [d for i, d in enumerate(days) if i % max(1, len(days) // ticks) == 0]
+    if days and days[-1] not in shown:  # the last day, in place of a neighbour it would overlap
+        if len(shown) > 1 and (days[-1] - shown[-1]).days < span / ticks / 2:
+            shown.pop()
+        shown.append(days[-1])
+    for i, day in enumerate(shown):
+        anchor = "start" if i == 0 and len(days) > 1 else "end" if day == days[-1] and len(days) > 1 else "middle"
+        parts.append(f'<text x="{x(day):.1f}" y="{height - bottom + 18}" text-anchor="{anchor}">{day.isoformat()}</text>')
     for n, (name, css, values) in enumerate(series):
-        points = [(x(i), y(v)) for i, v in enumerate(values)]
+        by_day = dict(zip(days, values, strict=True))
+        line = [days[0] + timedelta(days=i) for i in range(span + 1)] if len(days) > 1 else days
+        points = [(x(d), y(float(by_day.get(d, 0)))) for d in line]
         path = " ".join(f"{'M' if i == 0 else 'L'}{px:.1f},{py:.1f}" for i, (px, py) in enumerate(points))
         if n == 0 and points:
-            base = top + inner_h
-            parts.append(f'<path class="area {css}" d="{path} L{points[-1][0]:.1f},{base} L{points[0][0]:.1f},{base} Z"/>')
+            base = y(0.0)
+            parts.append(f'<path class="area {css}" d="{path} L{points[-1][0]:.1f},{base:.1f} '
+                         f'L{points[0][0]:.1f},{base:.1f} Z"/>')
         parts.append(f'<path class="line {css}" d="{path}"/>')
-        if len(labels) > MAX_POINTS:  # a long window: the line alone (the page stays small)
+        if len(days) > MAX_POINTS:  # a long window: the line alone (the page stays small)
             continue
-        for (px, py), label, v in zip(points, labels, values, strict=True):
-            exact = number(v)
-            parts.append(f'<circle class="{css}" cx="{px:.1f}" cy="{py:.1f}" r="3" data-series="{esc(name)}" '
-                         f'data-label="{esc(label)}" data-usd="{esc(exact)}"><title>{esc(label)} {esc(name)}: '
-                         f'${esc(exact)}</title></circle>')
+        for day, v in zip(days, values, strict=True):
+            exact, label = number(v), day.isoformat()
+            parts.append(f'<circle class="{css}" cx="{x(day):.1f}" cy="{y(float(v)):.1f}" r="3" data-series="{esc(name)}" '
+                         f'data-label="{label}" data-usd="{esc(exact)}"><title>{label} {esc(name)}: '
+                         f'{esc(usd_text(v))} (${esc(exact)})</title></circle>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -96,14 +109,7 @@ def bar_chart(labels: list[str], series: list[Series], caption: str, width: int 
             exact = number(v)
             parts.append(f'<rect class="{css}" x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" '
                          f'data-series="{esc(name)}" data-label="{esc(label)}" data-usd="{esc(exact)}">'
-                         f'<title>{esc(label)} {esc(name)}: ${esc(exact)}</title></rect>'
-                         f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 3}">{esc(_money_tick_exact(v))}</text>')
+                         f'<title>{esc(label)} {esc(name)}: {esc(usd_text(v))} (${esc(exact)})</title></rect>'
+                         f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 3}">{esc(usd_text(v))}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _money_tick_exact(value: Decimal) -> str:
-    size = abs(value)
-    if size >= 1:
-        return f"{'-' if value < 0 else ''}${size:,.2f}"
-    return f"{'-' if value < 0 else ''}${size:.6f}".rstrip("0").rstrip(".") if size else "$0"
