@@ -235,9 +235,9 @@ def copy_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str
     request_id is unique in the table, the format written.)"""
     with _reading(uri, name, settings, mapping, check) as (db, columns, rows):
         unique = unique_request_ids(db.con, db.table)
-        written = _copy(db, f"COPY (SELECT {', '.join(quoted(c) for c in columns)} {rows}) TO STDOUT "
-                            "(FORMAT csv, HEADER)", target, name)
-        if _one_line_each(target, written):
+        rows_written, lines, returns = _copy(db, f"COPY (SELECT {', '.join(quoted(c) for c in columns)} {rows}) "
+                                                 "TO STDOUT (FORMAT csv, HEADER)", target, name)
+        if not returns and lines == rows_written + 1:  # a header, then one line a row: no value broke a line
             return unique, "csv"
         json_columns = {c for c, kind in db.column_types().items() if kind in ("json", "jsonb")}
 
@@ -260,25 +260,19 @@ def copy_rows(uri: str, name: str, settings: Settings, mapping: Mapping[str, str
     return unique, "jsonl"
 
 
-def _copy(db: Database, statement: str, target: str, name: str) -> int:
-    """Run a COPY … TO STDOUT into the file `target`; the number of rows it wrote."""
+def _copy(db: Database, statement: str, target: str, name: str) -> tuple[int, int, int]:
+    """Run a COPY … TO STDOUT into the file `target`: the rows it wrote, and the line feeds and
+    carriage returns among its bytes (counted as they pass, so the file is not read again)."""
     cursor = db.con.cursor()
+    lines = returns = 0
     try:
         with cursor.copy(statement) as copy, open(target, "wb") as out:
-            for data in copy:
+            for view in copy:  # psycopg hands out memoryviews, which cannot count bytes
+                data = bytes(view)
                 out.write(data)
+                lines += data.count(b"\n")
+                returns += data.count(b"\r")
     except OSError as exc:  # the temporary folder is full, or gone
         raise CostctlError(f"cannot write the rows' copy to {target}: {exc.strerror} (TMPDIR chooses the "
                            "folder; --engine python reads without one)", name) from None
-    return int(cursor.rowcount)
-
-
-def _one_line_each(path: str, rows: int) -> bool:
-    """The CSV at `path` (a header, then `rows` rows) has one line a row: no value broke a line."""
-    newlines = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            if b"\r" in chunk:
-                return False
-            newlines += chunk.count(b"\n")
-    return newlines == rows + 1
+    return int(cursor.rowcount), lines, returns
