@@ -30,9 +30,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 def costctl(args: list[str], out: Path) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "costctl", *args, "-o", str(out), "-q"] if args[0] == "reconcile"
-                          else [sys.executable, "-m", "costctl", *args, "-o", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+    quiet = ["-q"] if args[0] == "reconcile" else []  # no progress bar
+    done = subprocess.run([sys.executable, "-m", "costctl", *args, "-o", str(out), *quiet], cwd=ROOT,
+                          capture_output=True, text=True)
     if done.returncode not in (0, 1):
         raise SystemExit(f"costctl {' '.join(args)}: {done.stderr.strip()}")
     return time.perf_counter() - started

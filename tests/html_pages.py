@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from unittest import mock
 
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from fake_proxy import FakeProxy
 
 REPORTS = {
@@ -42,5 +42,3 @@ def build(folder: Path) -> dict[str, tuple[str, dict]]:
                    json.loads((folder / f"{name}.json").read_text(encoding="utf-8")))
             for name in (*REPORTS, "verify")}
 
-
-__all__ = ["ROOT", "build"]

@@ -1,7 +1,8 @@
 """`--format html`: one self-contained page a person looks at (html_page.py frames it, svg.py
-draws its charts). Every number on the page comes from the command's JSON document, so a
-chart's bars and a table's cells equal the JSON report's; a log of any size gives a page of
-bounded size (totals, per-day and per-group sums, the top rows)."""
+draws its charts). The amounts of reconcile, diff and verify come from the command's JSON
+document, so a chart's bars and a table's cells equal the JSON report's; prices go through the
+helpers every other format uses. A log of any size gives a page of bounded size (totals,
+per-day and per-group sums, the top rows)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,16 @@ from typing import Any
 from costctl import __version__
 from costctl.money import number
 from costctl.pricing import FIELD_LABELS, MAIN_FIELDS, EffectivePrices, Price, is_token_price
+from costctl.reconcile.model import NONE
 from costctl.report import html_page as h
 from costctl.report import json_report, svg
 from costctl.report.common import RenderOptions, counted, origin_text, price_text, safe
+from costctl.report.diff_common import price_1m
 from costctl.report.html_page import count, esc, usd
 from costctl.results import DiffResult, ReconcileResult, ShowResult, VerifyResult
 
 MAX_BARS = 25  # groups drawn as bars; the table below lists more
 MAX_ROWS = 500  # rows of a group table; the JSON report has every group
-NONE = "(none)"
 
 
 def _catalog(stamp: dict[str, Any]) -> str:
@@ -33,10 +35,6 @@ def _catalog(stamp: dict[str, Any]) -> str:
 
 def _footer(stamp: dict[str, Any]) -> str:
     return f"costctl {esc(__version__)} · catalog {_catalog(stamp)}"
-
-
-def _dec(value: str | None) -> Decimal:
-    return Decimal(value) if value is not None else Decimal(0)
 
 
 def _pct(value: str | None) -> str:
@@ -208,8 +206,13 @@ def _skipped(summary: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _num(value: str) -> str:
-    return f'data-v="{esc(value)}"'
+def _usd_cell(value: str, signed: bool = False) -> str:
+    """A table cell of money: shown rounded, its exact value to sort by."""
+    return f'<td class="n" data-v="{esc(value)}">{usd(value, signed)}</td>'
+
+
+def _count_cell(n: int) -> str:
+    return f'<td class="n" data-v="{n}">{count(n)}</td>'
 
 
 def _mismatch_table(mismatches: list[dict[str, Any]]) -> str:
@@ -221,11 +224,8 @@ def _mismatch_table(mismatches: list[dict[str, Any]]) -> str:
     rows = "".join(
         f'<tr><td class="mono">{esc(m["request_id"])}</td><td class="mono">{esc(m["file"])}:{m["line"]}</td>'
         f'<td>{esc(m["model_group"])}</td><td class="mono">{esc(m["deployment_id"])}</td>'
-        f'<td class="n" {_num(str(m["prompt_tokens"]))}>{count(m["prompt_tokens"])}</td>'
-        f'<td class="n" {_num(str(m["completion_tokens"]))}>{count(m["completion_tokens"])}</td>'
-        f'<td class="n" {_num(m["recorded_usd"])}>{usd(m["recorded_usd"])}</td>'
-        f'<td class="n" {_num(m["expected_usd"])}>{usd(m["expected_usd"])}</td>'
-        f'<td class="n" {_num(m["delta_usd"])}>{usd(m["delta_usd"], signed=True)}</td><td>{esc(m["cause"])}</td></tr>'
+        f'{_count_cell(m["prompt_tokens"])}{_count_cell(m["completion_tokens"])}{_usd_cell(m["recorded_usd"])}'
+        f'{_usd_cell(m["expected_usd"])}{_usd_cell(m["delta_usd"], signed=True)}<td>{esc(m["cause"])}</td></tr>'
         for m in mismatches)
     return f'<div class="scroll"><table id="mismatches"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 
@@ -239,13 +239,9 @@ def _group_table(doc: dict[str, Any]) -> str:
                                                           "mismatched", "unpriced"))
     rows = "".join(
         "<tr>" + "".join(f"<td>{esc(g['key'][n])}</td>" for n in names) +
-        f'<td class="n" {_num(str(g["rows"]))}>{count(g["rows"])}</td>'
-        f'<td class="n" {_num(g["recorded_usd"])}>{usd(g["recorded_usd"])}</td>'
-        f'<td class="n" {_num(g["expected_usd"])}>{usd(g["expected_usd"])}</td>'
-        f'<td class="n" {_num(g["delta_usd"])}>{usd(g["delta_usd"], signed=True)}</td>'
-        f'<td class="n" {_num(g["delta_pct"] or "0")}>{_pct(g["delta_pct"])}</td>'
-        f'<td class="n" {_num(str(g["mismatched_rows"]))}>{count(g["mismatched_rows"])}</td>'
-        f'<td class="n" {_num(str(g["unpriced_rows"]))}>{count(g["unpriced_rows"])}</td></tr>'
+        f'{_count_cell(g["rows"])}{_usd_cell(g["recorded_usd"])}{_usd_cell(g["expected_usd"])}'
+        f'{_usd_cell(g["delta_usd"], signed=True)}<td class="n" data-v="{esc(g["delta_pct"] or "0")}">'
+        f'{_pct(g["delta_pct"])}</td>{_count_cell(g["mismatched_rows"])}{_count_cell(g["unpriced_rows"])}</tr>'
         for g in shown)
     more = (f'<p class="muted">The {count(len(shown))} groups that drift most of {count(len(groups))}: the JSON '
             "report lists every one.</p>" if len(groups) > len(shown) else "")
@@ -255,14 +251,13 @@ def _group_table(doc: dict[str, Any]) -> str:
 
 # --- diff -------------------------------------------------------------------------------------
 
-def _changes_table(doc: dict[str, Any]) -> str:
+def _changes_table(result: DiffResult) -> str:
     rows = []
-    for c in doc["changes"]:
-        for name, f in c["fields"].items():
-            rows.append(f'<tr><td>{esc(c["kind"])}</td><td>{esc(c["model_name"])}</td>'
-                        f'<td class="mono">{esc(c["deployment_id"])}</td><td>{esc(FIELD_LABELS.get(name, name))}</td>'
-                        f'<td class="n">{_diff_price(name, f["old"], f["old_source"])}</td>'
-                        f'<td class="n">{_diff_price(name, f["new"], f["new_source"])}</td></tr>')
+    for c in result.changes:
+        for f in c.fields:
+            rows.append(f'<tr><td>{esc(c.kind)}</td><td>{esc(safe(c.model_name))}</td>'
+                        f'<td class="mono">{esc(safe(c.deployment_id))}</td><td>{esc(FIELD_LABELS.get(f.name, f.name))}</td>'
+                        f'<td class="n">{_diff_price(f.name, f.old)}</td><td class="n">{_diff_price(f.name, f.new)}</td></tr>')
     if not rows:
         return "<p>No price changes.</p>"
     return (h.filter_box("changes", len(rows), "changes") +
@@ -275,11 +270,9 @@ def _projection_table(p: dict[str, Any]) -> str:
     """Every model group of the projection (the chart draws the first MAX_BARS)."""
     groups = p["groups"][:MAX_ROWS]
     rows = "".join(
-        f'<tr><td>{esc(g["model_group"])}</td><td class="n" {_num(str(g["rows"]))}>{count(g["rows"])}</td>'
-        f'<td class="n" {_num(g["base_usd"])}>{usd(g["base_usd"])}</td>'
-        f'<td class="n" {_num(g["head_usd"])}>{usd(g["head_usd"])}</td>'
-        f'<td class="n" {_num(g["delta_usd"])}>{usd(g["delta_usd"], signed=True)}</td>'
-        f'<td class="n">{_pct(g["delta_pct"])}</td></tr>' for g in groups)
+        f'<tr><td>{esc(g["model_group"])}</td>{_count_cell(g["rows"])}{_usd_cell(g["base_usd"])}'
+        f'{_usd_cell(g["head_usd"])}{_usd_cell(g["delta_usd"], signed=True)}<td class="n">{_pct(g["delta_pct"])}</td>'
+        "</tr>" for g in groups)
     more = (f'<p class="muted">The {count(len(groups))} model groups that move most of {count(len(p["groups"]))}: '
             "the JSON report lists every one.</p>" if len(p["groups"]) > len(groups) else "")
     return (f"<details{' open' if len(p['groups']) > MAX_BARS else ''}><summary>every model group</summary>{more}"
@@ -288,17 +281,12 @@ def _projection_table(p: dict[str, Any]) -> str:
             f'<th class="n">change %</th></tr></thead><tbody>{rows}</tbody></table></div></details>')
 
 
-def _diff_price(name: str, value: Any, source: str | None) -> str:
-    if source is None:
+def _diff_price(name: str, price: Price | None) -> str:
+    """The price as the other diff reports show it (per 1M tokens for token prices), coloured by source."""
+    if price is None:
         return "—"
-    if isinstance(value, (dict, list)):
-        text = "(table)"
-    elif value is None:
-        text = "$0" if source == "none" else "per model"
-    else:
-        per = Decimal(value) * (1_000_000 if is_token_price(name) else 1)
-        text = number(per) + (" /1M" if is_token_price(name) else "")
-    return f'<span class="src-{source} nowrap" title="{esc(source)}">{esc(text)}</span>'
+    unit = " /1M" if price.value is not None and price.structured is None and is_token_price(name) else ""
+    return f'<span class="src-{price.source} nowrap" title="{esc(price.source)}">{esc(price_1m(name, price))}{unit}</span>'
 
 
 # --- verify -----------------------------------------------------------------------------------
@@ -365,7 +353,7 @@ class HtmlFormatter:
             status += '<div class="banner warn">No row was reconciled: nothing to compare.</div>'
         elif not status:
             status = '<div class="banner ok">Within the drift thresholds.</div>'
-        expected = _dec(s["expected_usd"])
+        expected = Decimal(s["expected_usd"])
         share = "" if expected == 0 else f' <span class="muted">{Decimal(s["delta_usd"]) / expected * 100:+.2f}%</span>'
         body = (status + h.cards([
             ("recorded", usd(s["recorded_usd"]), "recorded"), ("expected", usd(s["expected_usd"]), "expected"),
@@ -415,7 +403,7 @@ class HtmlFormatter:
                               f"serves.</p>{_projection_table(p)}", "projection")
         else:
             body += '<p class="muted">No <code>--usage</code>: no spend projection.</p>'
-        body += h.section("Price changes", _changes_table(doc), "changes-section")
+        body += h.section("Price changes", _changes_table(result), "changes-section")
         return h.page(f"costctl diff — {esc(doc['base'])} → {esc(doc['head'])}", "What the config change does",
                       f"<span id=\"headline\">{esc(doc['headline'])}</span>", body, _footer(doc["catalog"]))
 
