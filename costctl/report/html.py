@@ -18,8 +18,9 @@ from costctl.reconcile.model import NONE
 from costctl.report import html_page as h
 from costctl.report import json_report, svg
 from costctl.report.common import RenderOptions, counted, origin_text, price_text, safe
-from costctl.report.diff_common import price_1m
+from costctl.report.diff_common import document, price_1m
 from costctl.report.html_page import count, esc, usd
+from costctl.report.reconcile_common import pct
 from costctl.results import DiffResult, ReconcileResult, ShowResult, VerifyResult
 
 MAX_BARS = 25  # groups drawn as bars; the table below lists more
@@ -353,8 +354,8 @@ class HtmlFormatter:
             status += '<div class="banner warn">No row was reconciled: nothing to compare.</div>'
         elif not status:
             status = '<div class="banner ok">Within the drift thresholds.</div>'
-        expected = Decimal(s["expected_usd"])
-        share = "" if expected == 0 else f' <span class="muted">{Decimal(s["delta_usd"]) / expected * 100:+.2f}%</span>'
+        share_pct = pct(Decimal(s["delta_usd"]), Decimal(s["expected_usd"]))
+        share = "" if share_pct is None else f' <span class="muted">{share_pct:+.2f}%</span>'
         body = (status + h.cards([
             ("recorded", usd(s["recorded_usd"]), "recorded"), ("expected", usd(s["expected_usd"]), "expected"),
             ("delta", usd(s["delta_usd"], signed=True) + share, "delta"),
@@ -376,8 +377,6 @@ class HtmlFormatter:
                       body, _footer(doc["catalog"]))
 
     def diff(self, result: DiffResult, opts: RenderOptions) -> str:
-        from costctl.report.diff_common import document
-
         doc = document(result)
         n = doc["summary"]
         body = h.cards([("repriced", count(n["changed"]), "changed"), ("added", count(n["added"]), "added"),
